@@ -1,0 +1,349 @@
+// foleykit._core: the native DSP core for Python. Arrays are float32/complex64,
+// frequency-major [bins, frames]; float64 and non-contiguous arrays are converted on entry.
+// Heavy calls release the GIL.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <cmath>
+#include <complex>
+#include <optional>
+#include <string>
+
+#include "dsp/error.hpp"
+#include "dsp/fft.hpp"
+#include "dsp/griffin_lim.hpp"
+#include "dsp/mel.hpp"
+#include "dsp/pghi.hpp"
+#include "dsp/phase_gradient.hpp"
+#include "dsp/stft.hpp"
+#include "dsp/streaming_synth.hpp"
+#include "dsp/synthesis.hpp"
+#include "dsp/version.hpp"
+
+namespace py = pybind11;
+using namespace fk;
+using namespace fk::dsp;
+
+using farray = py::array_t<float, py::array::c_style | py::array::forcecast>;
+using carray = py::array_t<std::complex<float>, py::array::c_style | py::array::forcecast>;
+
+namespace {
+
+void require_ndim(const py::array& a, int ndim, const char* name) {
+  if (a.ndim() != ndim)
+    throw Error(Status::ShapeMismatch, std::string(name) + " must be " + std::to_string(ndim) +
+                                           "-D, got " + std::to_string(a.ndim()) + "-D");
+}
+
+void require_finite(const float* x, int64_t n, const char* name) {
+  for (int64_t i = 0; i < n; ++i)
+    if (!std::isfinite(x[i]))
+      throw Error(Status::NonFinite, std::string(name) + " contains " +
+                                         (std::isnan(x[i]) ? "NaN" : "Inf") + " at index " +
+                                         std::to_string(i));
+}
+
+// Magnitude [bins, frames] checked against n_fft.
+int64_t check_mag(const farray& mag, int n_fft, const char* name = "magnitude spectrogram") {
+  require_ndim(mag, 2, name);
+  const int64_t bins = mag.shape(0), F = mag.shape(1);
+  if (bins != n_fft / 2 + 1)
+    throw Error(Status::ShapeMismatch, std::string(name) + " has " + std::to_string(bins) +
+                                           " bins but n_fft " + std::to_string(n_fft) + " needs " +
+                                           std::to_string(n_fft / 2 + 1));
+  validate_spectrogram(mag.data(), bins, F, F, 1, false, name);
+  return F;
+}
+
+int64_t resolve_length(std::optional<int64_t> length, int64_t F, int hop) {
+  if (!length) return istft_default_length(F, hop);
+  if (*length < 0 || *length > kMaxSpectrogramValues)
+    throw Error(Status::InvalidArgument, "length must be in [0, 2^28], got " + std::to_string(*length));
+  return *length;
+}
+
+farray vec_to_array(std::vector<float>&& v) {
+  farray out(static_cast<py::ssize_t>(v.size()));
+  std::copy(v.begin(), v.end(), out.mutable_data());
+  return out;
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "FoleyKit native DSP core";
+  static py::exception<Error> dsp_error(m, "DSPError", PyExc_ValueError);
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const Error& e) {
+      py::set_error(dsp_error, e.what());
+    }
+  });
+
+  m.def("version", []() { return std::string(fk::kVersion); });
+  m.def("fft_lanes", &fft_lanes, "Frames per SIMD FFT batch in this build.");
+  m.def("fft_scratch_fallbacks", &fft_scratch_fallbacks);
+
+  m.def(
+      "stft",
+      [](farray x, int n_fft, int hop) {
+        require_ndim(x, 1, "signal");
+        validate_fft_params(n_fft, hop);
+        const int64_t n = x.shape(0);
+        require_finite(x.data(), n, "signal");
+        auto plan = get_stft_plan(n_fft, hop);
+        const int64_t F = stft_frames(n, hop);
+        carray out({static_cast<py::ssize_t>(plan->bins()), static_cast<py::ssize_t>(F)});
+        {
+          py::gil_scoped_release nogil;
+          plan->stft(x.data(), n, out.mutable_data());
+        }
+        return out;
+      },
+      py::arg("x"), py::arg("n_fft") = 1024, py::arg("hop") = 256);
+
+  m.def(
+      "istft",
+      [](carray S, int n_fft, int hop, std::optional<int64_t> length) {
+        require_ndim(S, 2, "spectrogram");
+        validate_fft_params(n_fft, hop);
+        const int64_t bins = S.shape(0), F = S.shape(1);
+        if (bins != n_fft / 2 + 1)
+          throw Error(Status::ShapeMismatch, "spectrogram has " + std::to_string(bins) +
+                                                 " bins but n_fft " + std::to_string(n_fft) +
+                                                 " needs " + std::to_string(n_fft / 2 + 1));
+        if (F < 1) throw Error(Status::Empty, "spectrogram has zero frames");
+        require_finite(reinterpret_cast<const float*>(S.data()), 2 * bins * F, "spectrogram");
+        const int64_t len = resolve_length(length, F, hop);
+        auto plan = get_stft_plan(n_fft, hop);
+        farray y(static_cast<py::ssize_t>(len));
+        {
+          py::gil_scoped_release nogil;
+          plan->istft(S.data(), F, y.mutable_data(), len);
+        }
+        return y;
+      },
+      py::arg("S"), py::arg("n_fft") = 1024, py::arg("hop") = 256, py::arg("length") = py::none());
+
+  m.def(
+      "mel_filterbank",
+      [](double sr, int n_fft, int n_mels, double fmin, std::optional<double> fmax) {
+        auto fb = mel_filterbank(sr, n_fft, n_mels, fmin, fmax ? *fmax : 0.0);
+        if (fmax && *fmax <= 0.0) throw Error(Status::InvalidArgument, "fmax must be positive");
+        farray out({static_cast<py::ssize_t>(n_mels), static_cast<py::ssize_t>(n_fft / 2 + 1)});
+        std::copy(fb.begin(), fb.end(), out.mutable_data());
+        return out;
+      },
+      py::arg("sr"), py::arg("n_fft"), py::arg("n_mels"), py::arg("fmin") = 0.0,
+      py::arg("fmax") = py::none());
+
+  m.def(
+      "mel_to_linear",
+      [](farray mel, farray fb) {
+        require_ndim(mel, 2, "mel spectrogram");
+        require_ndim(fb, 2, "filterbank");
+        const int64_t n_mels = fb.shape(0), bins = fb.shape(1), F = mel.shape(1);
+        if (mel.shape(0) != n_mels)
+          throw Error(Status::ShapeMismatch, "mel spectrogram has " + std::to_string(mel.shape(0)) +
+                                                 " rows but the filterbank has " +
+                                                 std::to_string(n_mels) + " filters");
+        validate_spectrogram(fb.data(), n_mels, bins, bins, 1, false, "filterbank");
+        validate_spectrogram(mel.data(), n_mels, F, F, 1, false, "mel spectrogram");
+        farray out({static_cast<py::ssize_t>(bins), static_cast<py::ssize_t>(F)});
+        {
+          py::gil_scoped_release nogil;
+          MelInverse inv(fb.data(), static_cast<int>(n_mels), static_cast<int>(bins));
+          inv.apply(mel.data(), F, out.mutable_data());
+        }
+        return out;
+      },
+      py::arg("mel_mag"), py::arg("fb"));
+
+  m.def(
+      "log_mel",
+      [](farray x, double sr, int n_fft, int hop, int n_mels, double fmin,
+         std::optional<double> fmax, float log_floor) {
+        require_ndim(x, 1, "signal");
+        validate_fft_params(n_fft, hop);
+        require_finite(x.data(), x.shape(0), "signal");
+        if (!(log_floor > 0.0f)) throw Error(Status::InvalidArgument, "log_floor must be positive");
+        auto fb = mel_filterbank(sr, n_fft, n_mels, fmin, fmax ? *fmax : 0.0);
+        auto plan = get_stft_plan(n_fft, hop);
+        int64_t F = 0;
+        std::vector<float> out;
+        {
+          py::gil_scoped_release nogil;
+          out = fk::dsp::log_mel(*plan, fb.data(), n_mels, x.data(), x.shape(0), log_floor, &F);
+        }
+        farray a({static_cast<py::ssize_t>(n_mels), static_cast<py::ssize_t>(F)});
+        std::copy(out.begin(), out.end(), a.mutable_data());
+        return a;
+      },
+      py::arg("x"), py::arg("sr") = 48000.0, py::arg("n_fft") = 1024, py::arg("hop") = 256,
+      py::arg("n_mels") = 80, py::arg("fmin") = 0.0, py::arg("fmax") = py::none(),
+      py::arg("log_floor") = 1e-5f);
+
+  m.def(
+      "griffin_lim",
+      [](farray mag, int n_iter, float momentum, int n_fft, int hop,
+         std::optional<int64_t> length, const std::string& init, uint64_t seed) {
+        validate_fft_params(n_fft, hop);
+        const int64_t F = check_mag(mag, n_fft);
+        if (n_iter < 0 || n_iter > 10000)
+          throw Error(Status::InvalidArgument, "n_iter must be in [0, 10000], got " + std::to_string(n_iter));
+        if (!(momentum >= 0.0f && momentum <= 1.5f))
+          throw Error(Status::InvalidArgument, "momentum must be in [0, 1.5], got " + std::to_string(momentum));
+        GlInit gi;
+        if (init == "random") gi = GlInit::Random;
+        else if (init == "pghi") gi = GlInit::Pghi;
+        else throw Error(Status::InvalidArgument, "init must be 'random' or 'pghi', got '" + init + "'");
+        const int64_t len = resolve_length(length, F, hop);
+        auto plan = get_stft_plan(n_fft, hop);
+        farray y(static_cast<py::ssize_t>(len));
+        {
+          py::gil_scoped_release nogil;
+          fk::dsp::griffin_lim(*plan, mag.data(), F, n_iter, momentum, gi, seed, y.mutable_data(), len);
+        }
+        return y;
+      },
+      py::arg("mag"), py::arg("n_iter") = 32, py::arg("momentum") = 0.99f, py::arg("n_fft") = 1024,
+      py::arg("hop") = 256, py::arg("length") = py::none(), py::arg("init") = "random",
+      py::arg("seed") = 0);
+
+  m.def(
+      "pghi",
+      [](farray mag, int n_fft, int hop, std::optional<int64_t> length) {
+        validate_fft_params(n_fft, hop);
+        const int64_t F = check_mag(mag, n_fft);
+        const int64_t len = resolve_length(length, F, hop);
+        auto plan = get_stft_plan(n_fft, hop);
+        std::vector<float> y;
+        {
+          py::gil_scoped_release nogil;
+          y = pghi_synthesize(*plan, mag.data(), F, len);
+        }
+        return vec_to_array(std::move(y));
+      },
+      py::arg("mag"), py::arg("n_fft") = 1024, py::arg("hop") = 256, py::arg("length") = py::none());
+
+  m.def(
+      "pghi_phase",
+      [](farray mag, int n_fft, int hop) {
+        validate_fft_params(n_fft, hop);
+        const int64_t F = check_mag(mag, n_fft);
+        auto plan = get_stft_plan(n_fft, hop);
+        farray P({static_cast<py::ssize_t>(F), static_cast<py::ssize_t>(plan->bins())});
+        {
+          py::gil_scoped_release nogil;
+          pghi_phase(*plan, mag.data(), F, kPghiTolerance, 0, P.mutable_data());
+        }
+        return P;
+      },
+      "Offline PGHI phases [frames, bins], window-centred convention (diagnostics).",
+      py::arg("mag"), py::arg("n_fft") = 1024, py::arg("hop") = 256);
+
+  m.def(
+      "spectral_convergence",
+      [](farray mag, farray y, int n_fft, int hop) {
+        validate_fft_params(n_fft, hop);
+        const int64_t F = check_mag(mag, n_fft);
+        require_ndim(y, 1, "signal");
+        require_finite(y.data(), y.shape(0), "signal");
+        auto plan = get_stft_plan(n_fft, hop);
+        if (y.shape(0) <= n_fft / 2)
+          throw Error(Status::InvalidArgument, "signal is too short for n_fft");
+        py::gil_scoped_release nogil;
+        return spectral_convergence_db(*plan, mag.data(), F, y.data(), y.shape(0));
+      },
+      py::arg("mag"), py::arg("y"), py::arg("n_fft") = 1024, py::arg("hop") = 256);
+
+  m.def(
+      "synthesize",
+      [](farray spec, const std::string& kind, const std::string& method, double sr, int n_fft,
+         int hop, int n_mels, double fmin, std::optional<double> fmax, int n_iter, uint64_t seed,
+         std::optional<int64_t> length) {
+        require_ndim(spec, 2, "spectrogram");
+        SpecKind k;
+        if (kind == "linear") k = SpecKind::LinearMagnitude;
+        else if (kind == "mel") k = SpecKind::MelMagnitude;
+        else if (kind == "log_mel") k = SpecKind::LogMel;
+        else throw Error(Status::InvalidArgument, "kind must be 'linear', 'mel' or 'log_mel', got '" + kind + "'");
+        PhaseMethod pm;
+        if (method == "pghi") pm = PhaseMethod::Pghi;
+        else if (method == "griffin_lim") pm = PhaseMethod::GriffinLim;
+        else if (method == "pghi_griffin_lim") pm = PhaseMethod::PghiGriffinLim;
+        else if (method == "random") pm = PhaseMethod::Random;
+        else throw Error(Status::InvalidArgument,
+                         "method must be 'pghi', 'griffin_lim', 'pghi_griffin_lim' or 'random', got '" + method + "'");
+        FeatureSettings s;
+        s.sample_rate = sr;
+        s.n_fft = n_fft;
+        s.hop = hop;
+        s.n_mels = n_mels;
+        s.fmin = fmin;
+        s.fmax = fmax ? *fmax : 0.0;
+        Synthesizer synth(s);
+        const int64_t F = spec.shape(1);
+        const int64_t len = length ? resolve_length(length, F, hop) : -1;
+        std::vector<float> y;
+        {
+          py::gil_scoped_release nogil;
+          y = synth.synthesize(spec.data(), spec.shape(0), F, F, 1, k, pm, n_iter, seed, len);
+        }
+        return vec_to_array(std::move(y));
+      },
+      py::arg("spec"), py::arg("kind") = "log_mel", py::arg("method") = "pghi",
+      py::arg("sr") = 48000.0, py::arg("n_fft") = 1024, py::arg("hop") = 256, py::arg("n_mels") = 80,
+      py::arg("fmin") = 0.0, py::arg("fmax") = py::none(), py::arg("n_iter") = 8,
+      py::arg("seed") = 0, py::arg("length") = py::none());
+
+  py::class_<StreamingSynth>(m, "StreamingSynth")
+      .def(py::init([](int n_fft, int hop, const std::string& method, uint64_t seed) {
+             StreamMethod sm;
+             if (method == "rtpghi") sm = StreamMethod::Rtpghi;
+             else if (method == "random") sm = StreamMethod::Random;
+             else throw Error(Status::InvalidArgument, "method must be 'rtpghi' or 'random', got '" + method + "'");
+             return new StreamingSynth(n_fft, hop, sm, seed);
+           }),
+           py::arg("n_fft") = 1024, py::arg("hop") = 256, py::arg("method") = "rtpghi",
+           py::arg("seed") = 0)
+      .def(
+          "push",
+          [](StreamingSynth& s, farray mag) {
+            if (mag.ndim() == 1) mag = mag.reshape({mag.shape(0), py::ssize_t(1)});
+            require_ndim(mag, 2, "magnitude frames");
+            if (mag.shape(0) != s.bins())
+              throw Error(Status::ShapeMismatch, "magnitude frames have " + std::to_string(mag.shape(0)) +
+                                                     " bins but n_fft " + std::to_string(s.n_fft()) +
+                                                     " needs " + std::to_string(s.bins()));
+            const int64_t F = mag.shape(1);
+            farray out(static_cast<py::ssize_t>(s.max_push_output(F)));
+            int64_t written = 0;
+            Status st;
+            {
+              py::gil_scoped_release nogil;
+              st = s.push(mag.data(), F, F, 1, out.mutable_data(), out.shape(0), &written);
+            }
+            if (st == Status::NonFinite) throw Error(st, "magnitude frames contain NaN or Inf");
+            if (st == Status::NegativeMagnitude) throw Error(st, "magnitude frames contain a negative value");
+            if (st != Status::Ok) throw Error(st, "push failed");
+            return farray(out[py::slice(0, written, 1)]);
+          },
+          py::arg("mag_frames"))
+      .def("flush",
+           [](StreamingSynth& s) {
+             farray out(static_cast<py::ssize_t>(s.max_flush_output()));
+             int64_t written = 0;
+             s.flush(out.mutable_data(), out.shape(0), &written);
+             return farray(out[py::slice(0, written, 1)]);
+           })
+      .def("reset", &StreamingSynth::reset)
+      .def_property_readonly("n_fft", &StreamingSynth::n_fft)
+      .def_property_readonly("hop", &StreamingSynth::hop)
+      .def_property_readonly("frames_pushed", &StreamingSynth::frames_pushed)
+      .def_property_readonly("method", [](const StreamingSynth& s) {
+        return s.method() == StreamMethod::Rtpghi ? "rtpghi" : "random";
+      });
+}

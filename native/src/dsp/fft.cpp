@@ -1,0 +1,162 @@
+#include "dsp/fft.hpp"
+
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+// Route pocketfft's temporary allocations through our arena. pocketfft calls malloc,
+// aligned_alloc and free unqualified from inside pocketfft::detail, so declarations in that
+// namespace, made before the header is included, are found first. Its source is untouched.
+namespace pocketfft {
+namespace detail {
+void* malloc(size_t bytes);
+void* aligned_alloc(size_t alignment, size_t bytes);
+void free(void* p);
+}  // namespace detail
+}  // namespace pocketfft
+
+#include <pocketfft_hdronly.h>
+
+namespace {
+
+struct Arena {
+  char* base = nullptr;
+  size_t cap = 0;
+  size_t used = 0;
+};
+thread_local Arena t_arena;
+std::atomic<uint64_t> g_fallbacks{0};
+
+constexpr size_t kAlign = 64;
+// Each arena block keeps its size in the 64 bytes before it so free() can pop it.
+void* arena_alloc(size_t bytes) {
+  Arena& a = t_arena;
+  size_t need = ((bytes + kAlign - 1) / kAlign) * kAlign + kAlign;
+  if (a.base && a.used + need <= a.cap) {
+    char* block = a.base + a.used;
+    *reinterpret_cast<size_t*>(block) = need;
+    a.used += need;
+    return block + kAlign;
+  }
+  if (a.base) g_fallbacks.fetch_add(1, std::memory_order_relaxed);
+  size_t rounded = ((bytes + kAlign - 1) / kAlign) * kAlign;
+  return std::aligned_alloc(kAlign, rounded ? rounded : kAlign);
+}
+
+bool in_arena(void* p) {
+  const Arena& a = t_arena;
+  return a.base && p >= a.base && p < a.base + a.cap;
+}
+
+void arena_free(void* p) {
+  if (!p) return;
+  if (in_arena(p)) {
+    Arena& a = t_arena;
+    char* block = static_cast<char*>(p) - kAlign;
+    size_t need = *reinterpret_cast<size_t*>(block);
+    // pocketfft frees in reverse order of allocation, so this is always the top block.
+    if (block + need == a.base + a.used) a.used -= need;
+    return;
+  }
+  std::free(p);
+}
+
+}  // namespace
+
+namespace pocketfft {
+namespace detail {
+void* malloc(size_t bytes) { return arena_alloc(bytes); }
+void* aligned_alloc(size_t, size_t bytes) { return arena_alloc(bytes); }
+void free(void* p) { arena_free(p); }
+}  // namespace detail
+}  // namespace pocketfft
+
+namespace fk::dsp {
+
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__AVX__)
+constexpr int kLanes = 8;
+typedef float vfloat __attribute__((vector_size(32)));
+#elif (defined(__GNUC__) || defined(__clang__)) && (defined(__SSE2__) || defined(__ARM_NEON))
+constexpr int kLanes = 4;
+typedef float vfloat __attribute__((vector_size(16)));
+#else
+constexpr int kLanes = 1;
+typedef float vfloat;
+#endif
+
+int fft_lanes() { return kLanes; }
+
+AlignedFloats::~AlignedFloats() { std::free(p_); }
+
+AlignedFloats& AlignedFloats::operator=(AlignedFloats&& o) noexcept {
+  if (this != &o) {
+    std::free(p_);
+    p_ = o.p_;
+    n_ = o.n_;
+    o.p_ = nullptr;
+    o.n_ = 0;
+  }
+  return *this;
+}
+
+void AlignedFloats::resize(size_t n) {
+  std::free(p_);
+  p_ = nullptr;
+  n_ = 0;
+  if (n == 0) return;
+  size_t bytes = ((n * sizeof(float) + kAlign - 1) / kAlign) * kAlign;
+  p_ = static_cast<float*>(std::aligned_alloc(kAlign, bytes));
+  if (!p_) throw std::bad_alloc();
+  n_ = n;
+  zero();
+}
+
+void AlignedFloats::zero() {
+  if (p_) std::memset(p_, 0, n_ * sizeof(float));
+}
+
+struct RealFFT::Impl {
+  explicit Impl(size_t n) : plan(n) {}
+  pocketfft::detail::pocketfft_r<float> plan;
+};
+
+RealFFT::RealFFT(int n) : n_(n), impl_(std::make_unique<Impl>(static_cast<size_t>(n))) {}
+RealFFT::~RealFFT() = default;
+
+void RealFFT::forward(float* data) const { impl_->plan.exec(data, 1.0f, true); }
+void RealFFT::inverse(float* data, float scale) const { impl_->plan.exec(data, scale, false); }
+
+void RealFFT::forward_batch(float* data) const {
+  impl_->plan.exec(reinterpret_cast<vfloat*>(data), 1.0f, true);
+}
+void RealFFT::inverse_batch(float* data, float scale) const {
+  impl_->plan.exec(reinterpret_cast<vfloat*>(data), scale, false);
+}
+
+size_t RealFFT::scratch_bytes() const {
+  // The FFTPACK path takes one n-element buffer; Bluestein (large prime factors) takes a few
+  // complex buffers of up to 2n rounded up. 8n vectors covers both with room to spare.
+  return static_cast<size_t>(n_) * sizeof(vfloat) * 8 + 4 * kAlign;
+}
+
+ScratchScope::ScratchScope(void* buffer, size_t bytes) {
+  Arena& a = t_arena;
+  prev_base_ = a.base;
+  prev_cap_ = a.cap;
+  prev_used_ = a.used;
+  a.base = static_cast<char*>(buffer);
+  a.cap = bytes;
+  a.used = 0;
+}
+
+ScratchScope::~ScratchScope() {
+  Arena& a = t_arena;
+  a.base = static_cast<char*>(prev_base_);
+  a.cap = prev_cap_;
+  a.used = prev_used_;
+}
+
+uint64_t fft_scratch_fallbacks() { return g_fallbacks.load(std::memory_order_relaxed); }
+
+}  // namespace fk::dsp

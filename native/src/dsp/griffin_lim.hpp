@@ -1,0 +1,19 @@
+// Fast Griffin-Lim (Perraudin, Balazs, Søndergaard 2013) with librosa's momentum form,
+// started from random phases or from PGHI. The spectrogram stays in the grouped
+// half-complex layout between iterations, so each iteration is one batched inverse and one
+// batched forward transform with no reshuffling.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "dsp/stft.hpp"
+
+namespace fk::dsp {
+
+enum class GlInit { Random, Pghi };
+
+// mag: [bins, n_frames] frequency-major, validated. Writes `length` samples to y.
+void griffin_lim(const StftPlan& plan, const float* mag, int64_t n_frames, int n_iter,
+                 float momentum, GlInit init, uint64_t seed, float* y, int64_t length);
+
+}  // namespace fk::dsp

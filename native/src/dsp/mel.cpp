@@ -1,0 +1,150 @@
+#include "dsp/mel.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "dsp/error.hpp"
+
+namespace fk::dsp {
+
+namespace {
+// Slaney's auditory-toolbox mel scale, as in librosa (htk=False).
+constexpr double kFsp = 200.0 / 3.0;
+constexpr double kMinLogHz = 1000.0;
+constexpr double kMinLogMel = kMinLogHz / kFsp;
+const double kLogStep = std::log(6.4) / 27.0;
+
+double hz_to_mel(double f) {
+  return f >= kMinLogHz ? kMinLogMel + std::log(f / kMinLogHz) / kLogStep : f / kFsp;
+}
+double mel_to_hz(double m) {
+  return m >= kMinLogMel ? kMinLogHz * std::exp(kLogStep * (m - kMinLogMel)) : kFsp * m;
+}
+}  // namespace
+
+std::vector<float> mel_filterbank(double sr, int n_fft, int n_mels, double fmin, double fmax) {
+  if (!(sr >= 1000.0 && sr <= 384000.0) || !std::isfinite(sr))
+    throw Error(Status::InvalidArgument, "sample rate must be in [1000, 384000] Hz, got " +
+                                             std::to_string(sr));
+  validate_fft_params(n_fft, 1);
+  if (n_mels < 1 || n_mels > 1024)
+    throw Error(Status::InvalidArgument,
+                "n_mels must be in [1, 1024], got " + std::to_string(n_mels));
+  if (fmax <= 0.0) fmax = sr / 2.0;
+  if (!(fmin >= 0.0) || !(fmax > fmin) || fmax > sr / 2.0 + 1e-9)
+    throw Error(Status::InvalidArgument, "need 0 <= fmin < fmax <= sr/2, got fmin " +
+                                             std::to_string(fmin) + ", fmax " +
+                                             std::to_string(fmax));
+  const int nb = n_fft / 2 + 1;
+  std::vector<double> fftfreqs(nb), mel_f(n_mels + 2);
+  const double df = 1.0 / (n_fft * (1.0 / sr));
+  for (int k = 0; k < nb; ++k) fftfreqs[k] = k * df;
+  const double lo = hz_to_mel(fmin), hi = hz_to_mel(fmax);
+  const double step = (hi - lo) / (n_mels + 1);
+  for (int i = 0; i < n_mels + 2; ++i) mel_f[i] = mel_to_hz(i == n_mels + 1 ? hi : lo + i * step);
+  std::vector<float> fb(static_cast<size_t>(n_mels) * nb);
+  for (int i = 0; i < n_mels; ++i) {
+    const double d0 = mel_f[i + 1] - mel_f[i], d1 = mel_f[i + 2] - mel_f[i + 1];
+    const double enorm = 2.0 / (mel_f[i + 2] - mel_f[i]);
+    for (int k = 0; k < nb; ++k) {
+      const double lower = -(mel_f[i] - fftfreqs[k]) / d0;
+      const double upper = (mel_f[i + 2] - fftfreqs[k]) / d1;
+      const float w = static_cast<float>(std::max(0.0, std::min(lower, upper)));
+      fb[static_cast<size_t>(i) * nb + k] = static_cast<float>(w * enorm);
+    }
+  }
+  return fb;
+}
+
+MelInverse::MelInverse(const float* fb, int n_mels, int n_bins) : n_mels_(n_mels), n_bins_(n_bins) {
+  // pinv = fb^T (fb fb^T + eps I)^-1, by Cholesky in double.
+  const int M = n_mels;
+  std::vector<double> A(static_cast<size_t>(M) * M, 0.0);
+  double max_diag = 0.0;
+  for (int i = 0; i < M; ++i)
+    for (int j = 0; j <= i; ++j) {
+      double s = 0.0;
+      for (int k = 0; k < n_bins; ++k) s += double(fb[i * n_bins + k]) * fb[j * n_bins + k];
+      A[i * M + j] = A[j * M + i] = s;
+      if (i == j) max_diag = std::max(max_diag, s);
+    }
+  const double eps = std::max(1e-12, 1e-6 * max_diag);
+  for (int i = 0; i < M; ++i) A[i * M + i] += eps;
+  for (int j = 0; j < M; ++j) {  // in-place Cholesky, lower triangle
+    double d = A[j * M + j];
+    for (int k = 0; k < j; ++k) d -= A[j * M + k] * A[j * M + k];
+    if (!(d > 0.0)) throw Error(Status::Internal, "mel filterbank Gram matrix is not positive definite");
+    d = std::sqrt(d);
+    A[j * M + j] = d;
+    for (int i = j + 1; i < M; ++i) {
+      double s = A[i * M + j];
+      for (int k = 0; k < j; ++k) s -= A[i * M + k] * A[j * M + k];
+      A[i * M + j] = s / d;
+    }
+  }
+  // Solve (L L^T) Y = fb for Y [M, bins]; pinv = Y^T.
+  pinv_.assign(static_cast<size_t>(n_bins) * M, 0.0f);
+  std::vector<double> col(M);
+  for (int k = 0; k < n_bins; ++k) {
+    for (int i = 0; i < M; ++i) {
+      double s = fb[i * n_bins + k];
+      for (int j = 0; j < i; ++j) s -= A[i * M + j] * col[j];
+      col[i] = s / A[i * M + i];
+    }
+    for (int i = M - 1; i >= 0; --i) {
+      double s = col[i];
+      for (int j = i + 1; j < M; ++j) s -= A[j * M + i] * col[j];
+      col[i] = s / A[i * M + i];
+    }
+    for (int i = 0; i < M; ++i) pinv_[static_cast<size_t>(k) * M + i] = static_cast<float>(col[i]);
+  }
+}
+
+void MelInverse::apply(const float* mel, int64_t F, float* lin) const {
+  for (int k = 0; k < n_bins_; ++k) {
+    float* out = lin + k * F;
+    std::fill(out, out + F, 0.0f);
+    const float* p = pinv_.data() + static_cast<size_t>(k) * n_mels_;
+    for (int m = 0; m < n_mels_; ++m) {
+      const float c = p[m];
+      if (c == 0.0f) continue;
+      const float* row = mel + m * F;
+      for (int64_t t = 0; t < F; ++t) out[t] += c * row[t];
+    }
+    for (int64_t t = 0; t < F; ++t) out[t] = std::max(out[t], 0.0f);
+  }
+}
+
+void MelInverse::apply_frame(const float* mel, float* lin) const {
+  for (int k = 0; k < n_bins_; ++k) {
+    const float* p = pinv_.data() + static_cast<size_t>(k) * n_mels_;
+    float s = 0.0f;
+    for (int m = 0; m < n_mels_; ++m) s += p[m] * mel[m];
+    lin[k] = std::max(s, 0.0f);
+  }
+}
+
+std::vector<float> log_mel(const StftPlan& plan, const float* fb, int n_mels, const float* x,
+                           int64_t n, float log_floor, int64_t* n_frames_out) {
+  const int64_t F = stft_frames(n, plan.hop());
+  const int nb = plan.bins();
+  std::vector<cfloat> S(static_cast<size_t>(nb) * F);
+  plan.stft(x, n, S.data());
+  std::vector<float> mag(S.size());
+  for (size_t i = 0; i < S.size(); ++i) mag[i] = std::abs(S[i]);
+  std::vector<float> out(static_cast<size_t>(n_mels) * F, 0.0f);
+  for (int m = 0; m < n_mels; ++m) {
+    float* o = out.data() + m * F;
+    for (int k = 0; k < nb; ++k) {
+      const float c = fb[m * nb + k];
+      if (c == 0.0f) continue;
+      const float* row = mag.data() + k * F;
+      for (int64_t t = 0; t < F; ++t) o[t] += c * row[t];
+    }
+    for (int64_t t = 0; t < F; ++t) o[t] = std::log(std::max(o[t], log_floor));
+  }
+  *n_frames_out = F;
+  return out;
+}
+
+}  // namespace fk::dsp

@@ -1,0 +1,117 @@
+// Building blocks of phase-gradient heap integration (Průša, Balazs, Søndergaard 2017;
+// Průša & Holighaus 2017 for the real-time variant): phase derivatives estimated from the
+// log-magnitude, a bucket queue that replaces the heap, and cheap wrapped sin/cos.
+//
+// Phase convention: phases are computed relative to each window's centre; a frame-start
+// FFT (our STFT) differs from that by pi*k on bin k, applied when spectra are built.
+#pragma once
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+namespace fk::dsp {
+
+constexpr float kPi = 3.14159265358979f;
+constexpr float kTwoPiF = 6.28318530717959f;
+
+// Gaussian-equivalent time-frequency spread of a periodic Hann window of length n:
+// gamma = 0.25645 * n^2 (Průša et al. 2017, table 1).
+inline double hann_gamma(int n) { return 0.25645 * double(n) * double(n); }
+
+// Default relative tolerance: bins 100 dB below the loudest get random phase.
+constexpr float kPghiTolerance = 1e-5f;
+
+// Wrap to [-pi, pi).
+inline float wrap_phase(float p) { return p - kTwoPiF * std::floor((p + kPi) * (1.0f / kTwoPiF)); }
+
+// sin and cos of a phase in [-pi, pi], max error about 1e-7 (Taylor series to x^11 after
+// folding into [-pi/2, pi/2]).
+inline void sincos_wrapped(float x, float* s, float* c) {
+  // Fold into [-pi/2, pi/2] for sin; cos = sin(x + pi/2).
+  auto sin_fold = [](float a) {
+    if (a > 0.5f * kPi) a = kPi - a;
+    else if (a < -0.5f * kPi) a = -kPi - a;
+    const float a2 = a * a;
+    return a * (1.0f + a2 * (-1.6666667e-1f + a2 * (8.3333333e-3f + a2 * (-1.9841270e-4f +
+                a2 * (2.7557319e-6f - a2 * 2.5052108e-8f)))));
+  };
+  *s = sin_fold(x);
+  float xc = x + 0.5f * kPi;
+  if (xc >= kPi) xc -= kTwoPiF;
+  *c = sin_fold(xc);
+}
+
+// Deterministic per-(seed, frame, bin) phase in [-pi, pi): the same wherever the frame falls
+// in a push sequence, so streaming output does not depend on how frames are split.
+inline float hashed_phase(uint64_t seed, int64_t frame, int bin) {
+  uint64_t z = seed * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(frame) * 0xBF58476D1CE4E5B9ull +
+               static_cast<uint64_t>(bin) * 0x94D049BB133111EBull + 0x2545F4914F6CDD1Dull;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  z ^= z >> 31;
+  return (static_cast<float>(z >> 40) * (1.0f / 16777216.0f)) * kTwoPiF - kPi;
+}
+
+// Max-priority queue over integer items with priorities quantised into buckets: O(1) push
+// and amortised O(1) pop, so integration costs grow linearly with the spectrogram size.
+// Sized at construction; push/pop never allocate.
+class BucketQueue {
+ public:
+  static constexpr int kBuckets = 1024;
+  BucketQueue() = default;
+  explicit BucketQueue(size_t capacity) { reset_capacity(capacity); }
+  void reset_capacity(size_t capacity) {
+    next_.assign(capacity, -1);
+    head_.assign(kBuckets, -1);
+    top_ = -1;
+  }
+  void clear() {
+    for (int b = 0; b <= top_; ++b) head_[b] = -1;
+    top_ = -1;
+  }
+  bool empty() {
+    while (top_ >= 0 && head_[top_] < 0) --top_;
+    return top_ < 0;
+  }
+  void push(int32_t item, int bucket) {
+    next_[item] = head_[bucket];
+    head_[bucket] = item;
+    if (bucket > top_) top_ = bucket;
+  }
+  // Precondition: !empty().
+  int32_t pop() {
+    const int32_t item = head_[top_];
+    head_[top_] = next_[item];
+    return item;
+  }
+
+ private:
+  std::vector<int32_t> next_, head_;
+  int top_ = -1;
+};
+
+// Bucket of a log-magnitude s given the threshold log-magnitude and the range above it.
+inline int bucket_of(float s, float thresh, float inv_range) {
+  int b = static_cast<int>((s - thresh) * inv_range * (BucketQueue::kBuckets - 1));
+  return b < 0 ? 0 : (b >= BucketQueue::kBuckets ? BucketQueue::kBuckets - 1 : b);
+}
+
+// Phase advance from frame to frame for bin m is (a*M/gamma) * ds/dm + 2*pi*a*m/M. The first
+// term (the offset of the bin's instantaneous frequency) is what time_gradient writes; the
+// second is the same for every frame of a bin, so it is kept apart, reduced exactly modulo
+// 2*pi (bin_advance), and trapezoidal averaging never straddles a wrap.
+void time_gradient(const float* logs, int n_bins, int n_fft, int hop, double gamma, float* tgrad);
+std::vector<float> bin_advance(int n_bins, int n_fft, int hop);
+// Phase step from bin to bin: -(gamma/(a*M)) * ds/dn, from log-magnitudes of the frames
+// around (s_prev, s_next) spanning `span` frames (2 for a centred difference, 1 one-sided).
+void freq_gradient(const float* s_prev, const float* s_next, float span, int n_bins, int n_fft,
+                   int hop, double gamma, float* fgrad);
+
+// The same at the newest of three frames: (3 s_t - 4 s_{t-1} + s_{t-2}) / 2.
+void freq_gradient_backward2(const float* s_t2, const float* s_t1, const float* s_t, int n_bins,
+                             int n_fft, int hop, double gamma, float* fgrad);
+
+// Natural log of max(x, 1e-30) for n values.
+void log_magnitudes(const float* mag, int n, int64_t stride, float* out);
+
+}  // namespace fk::dsp

@@ -1,0 +1,260 @@
+#include "dsp/streaming_synth.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+namespace fk::dsp {
+
+StreamingSynth::StreamingSynth(int n_fft, int hop, StreamMethod method, uint64_t seed)
+    : n_fft_(n_fft), hop_(hop), nb_(n_fft / 2 + 1), method_(method), seed_(seed),
+      gamma_(hann_gamma(n_fft)), range_(-std::log(kPghiTolerance)), inv_range_(1.0f / range_),
+      fft_((validate_fft_params(n_fft, hop), n_fft)) {
+  if (method != StreamMethod::Rtpghi && method != StreamMethod::Random)
+    throw Error(Status::InvalidArgument, "unknown streaming method");
+  auto plan = get_stft_plan(n_fft, hop);
+  window_ = plan->window();
+  inv_env_ = plan->inv_envelope_periodic();
+  adv_ = bin_advance(nb_, n_fft, hop);
+  for (int i = 0; i < 3; ++i) {
+    s_[i].assign(nb_, 0.0f);
+    mag_[i].assign(nb_, 0.0f);
+  }
+  tg_prev_.assign(nb_, 0.0f);
+  tg_cur_.assign(nb_, 0.0f);
+  fg_.assign(nb_, 0.0f);
+  phase_prev_.assign(nb_, 0.0f);
+  phase_cur_.assign(nb_, 0.0f);
+  tg_next_.assign(nb_, 0.0f);
+  fg_next_.assign(nb_, 0.0f);
+  phase_next_.assign(nb_, 0.0f);
+  done_.assign(2 * static_cast<size_t>(nb_), 0);
+  order_.assign(2 * static_cast<size_t>(nb_), 0);
+  count_.assign(BucketQueue::kBuckets + 1, 0);
+  queue_.reset_capacity(3 * static_cast<size_t>(nb_));
+  frame_.resize(n_fft);
+  scratch_.resize(fft_.scratch_bytes() / sizeof(float) + 16);
+  acc_.assign(n_fft + hop, 0.0f);
+  reset();
+}
+
+void StreamingSynth::reset() noexcept {
+  std::fill(acc_.begin(), acc_.end(), 0.0f);
+  acc_base_ = 0;
+  frames_in_ = frames_done_ = samples_out_ = 0;
+  slot_ = 0;
+  maxlog_ = -std::numeric_limits<float>::infinity();
+}
+
+void StreamingSynth::integrate(int64_t t, const float* s_prev, const float* s_cur,
+                               const float* s_next) noexcept {
+  // Items: cur bin m -> m, look-ahead bin m -> nb + m, previous bin m -> 2nb + m. The
+  // look-ahead frame takes part so that an onset frame can take its phase from the louder
+  // frame after it, as the offline heap would; its own phases are provisional and dropped.
+  const int nb = nb_;
+  const float thresh = maxlog_ - range_;
+  int live_cur = 0;
+  for (int m = 0; m < nb; ++m) {
+    if (s_cur[m] > thresh) {
+      done_[m] = 0;
+      ++live_cur;
+    } else {
+      done_[m] = 1;
+      phase_cur_[m] = hashed_phase(seed_, t, m);
+    }
+    done_[nb + m] = (s_next && s_next[m] > thresh) ? 0 : 1;
+  }
+  if (live_cur == 0) return;
+  if (s_next) {
+    time_gradient(s_next, nb, n_fft_, hop_, gamma_, tg_next_.data());
+    freq_gradient(s_cur, s_next, 1.0f, nb, n_fft_, hop_, gamma_, fg_next_.data());
+  }
+  queue_.clear();
+  if (s_prev)
+    for (int m = 0; m < nb; ++m)
+      if (s_prev[m] > thresh) queue_.push(2 * nb + m, bucket_of(s_prev[m], thresh, inv_range_));
+  // Live bins of both frames by descending bucket: seeds for when the queue runs dry.
+  constexpr int K = BucketQueue::kBuckets;
+  auto level = [&](int item) { return item < nb ? s_cur[item] : s_next[item - nb]; };
+  std::fill(count_.begin(), count_.end(), 0);
+  for (int i = 0; i < 2 * nb; ++i)
+    if (!done_[i]) ++count_[K - 1 - bucket_of(level(i), thresh, inv_range_)];
+  for (int b = 0, acc = 0; b <= K; ++b) {
+    const int c = count_[b];
+    count_[b] = acc;
+    acc += c;
+  }
+  int n_seeds = 0;
+  for (int i = 0; i < 2 * nb; ++i)
+    if (!done_[i]) {
+      order_[count_[K - 1 - bucket_of(level(i), thresh, inv_range_)]++] = i;
+      ++n_seeds;
+    }
+
+  float* pc = phase_cur_.data();
+  float* pn = phase_next_.data();
+  int seed_pos = 0, remaining = live_cur;
+  auto settle = [&](int item, float phase) {
+    if (item < nb) {
+      pc[item] = wrap_phase(phase);
+      --remaining;
+    } else {
+      pn[item - nb] = wrap_phase(phase);
+    }
+    done_[item] = 1;
+    queue_.push(item, bucket_of(level(item), thresh, inv_range_));
+  };
+  while (remaining > 0) {
+    if (queue_.empty()) {
+      while (seed_pos < n_seeds && done_[order_[seed_pos]]) ++seed_pos;
+      const int i = order_[seed_pos];
+      settle(i, hashed_phase(seed_, i < nb ? t : t + 1, i < nb ? i : i - nb));
+      continue;
+    }
+    const int32_t item = queue_.pop();
+    if (item >= 2 * nb) {  // previous frame: forward in time
+      const int m = item - 2 * nb;
+      if (!done_[m]) settle(m, phase_prev_[m] + 0.5f * (tg_prev_[m] + tg_cur_[m]) + adv_[m]);
+    } else if (item < nb) {  // current frame: along frequency, and forward to the look-ahead
+      const int m = item;
+      const float p = pc[m];
+      if (m + 1 < nb && !done_[m + 1]) settle(m + 1, p + 0.5f * (fg_[m] + fg_[m + 1]));
+      if (m > 0 && !done_[m - 1]) settle(m - 1, p - 0.5f * (fg_[m] + fg_[m - 1]));
+      if (!done_[nb + m]) settle(nb + m, p + 0.5f * (tg_cur_[m] + tg_next_[m]) + adv_[m]);
+    } else {  // look-ahead frame: along frequency, and back to the current frame
+      const int m = item - nb;
+      const float p = pn[m];
+      if (m + 1 < nb && !done_[item + 1]) settle(item + 1, p + 0.5f * (fg_next_[m] + fg_next_[m + 1]));
+      if (m > 0 && !done_[item - 1]) settle(item - 1, p - 0.5f * (fg_next_[m] + fg_next_[m - 1]));
+      if (!done_[m]) settle(m, p - 0.5f * (tg_cur_[m] + tg_next_[m]) - adv_[m]);
+    }
+  }
+}
+
+void StreamingSynth::process_frame(int64_t t, const float* s_prev, const float* s_cur,
+                                   const float* s_next, const float* mag_cur,
+                                   const float* s_prev2) noexcept {
+  if (method_ == StreamMethod::Random) {
+    for (int m = 0; m < nb_; ++m) phase_cur_[m] = hashed_phase(seed_, t, m);
+  } else {
+    time_gradient(s_cur, nb_, n_fft_, hop_, gamma_, tg_cur_.data());
+    if (s_prev && s_next)
+      freq_gradient(s_prev, s_next, 2.0f, nb_, n_fft_, hop_, gamma_, fg_.data());
+    else if (s_next)
+      freq_gradient(s_cur, s_next, 1.0f, nb_, n_fft_, hop_, gamma_, fg_.data());
+    else if (s_prev)
+      freq_gradient(s_prev, s_cur, 1.0f, nb_, n_fft_, hop_, gamma_, fg_.data());
+    else
+      std::fill(fg_.begin(), fg_.end(), 0.0f);
+    integrate(t, s_prev, s_cur, s_next);
+  }
+  // Spectrum in half-complex order, centred phases shifted to the frame-start convention.
+  float* f = frame_.data();
+  for (int m = 0; m < nb_; ++m) {
+    float s, c;
+    sincos_wrapped(phase_cur_[m], &s, &c);
+    const float a = (m & 1) ? -mag_cur[m] : mag_cur[m];
+    if (m == 0) f[0] = a * c;
+    else if (m == nb_ - 1) f[n_fft_ - 1] = a * c;
+    else {
+      f[2 * m - 1] = a * c;
+      f[2 * m] = a * s;
+    }
+  }
+  {
+    ScratchScope scope(scratch_.data(), scratch_.size() * sizeof(float));
+    fft_.inverse(f, 1.0f / n_fft_);
+  }
+  // acc_base_ == t * hop here: frames are added in order and emit() advances by hop.
+  for (int i = 0; i < n_fft_; ++i) acc_[i] += f[i] * window_[i];
+  std::swap(tg_prev_, tg_cur_);
+  std::swap(phase_prev_, phase_cur_);
+  ++frames_done_;
+}
+
+void StreamingSynth::emit(int64_t upto, float* out, int64_t* written) noexcept {
+  const int64_t pad = n_fft_ / 2;
+  const int64_t F = frames_done_;
+  // Only the end of the whole signal (flush) may stop short of a full window sum.
+  const int64_t end = n_fft_ + hop_ * (F - 1);
+  const bool final_tail = upto >= end;
+  const int64_t limit = final_tail ? end - pad : upto;
+  for (int64_t j = acc_base_; j < upto; ++j) {
+    float v = acc_[j - acc_base_];
+    if (j < n_fft_ - 1 || (final_tail && j > hop_ * (F - 1))) {
+      int64_t t_lo = std::max<int64_t>(0, (j - n_fft_ + hop_) / hop_);
+      if (j - t_lo * hop_ >= n_fft_) ++t_lo;
+      const int64_t t_hi = std::min<int64_t>(F - 1, j / hop_);
+      float e = 0.0f;
+      for (int64_t tt = t_lo; tt <= t_hi; ++tt) {
+        const float w = window_[j - tt * hop_];
+        e += w * w;
+      }
+      v = e > 1e-11f ? v / e : 0.0f;
+    } else {
+      v *= inv_env_[j % hop_];
+    }
+    if (j >= pad && j < limit) out[(*written)++] = v;
+  }
+  const int64_t shift = std::min<int64_t>(upto - acc_base_, static_cast<int64_t>(acc_.size()));
+  std::memmove(acc_.data(), acc_.data() + shift, sizeof(float) * (acc_.size() - shift));
+  std::fill(acc_.end() - shift, acc_.end(), 0.0f);
+  acc_base_ = upto;
+}
+
+Status StreamingSynth::push(const float* mag, int64_t n_frames, int64_t bin_stride,
+                            int64_t frame_stride, float* out, int64_t capacity,
+                            int64_t* written) noexcept {
+  if (written) *written = 0;
+  if (!written || n_frames < 0 || (n_frames > 0 && (!out || !mag))) return Status::InvalidArgument;
+  if (n_frames == 0) return Status::Ok;
+  if (capacity < max_push_output(n_frames)) return Status::BufferTooSmall;
+  for (int64_t t = 0; t < n_frames; ++t)
+    for (int m = 0; m < nb_; ++m) {
+      const float v = mag[m * bin_stride + t * frame_stride];
+      if (!std::isfinite(v)) return Status::NonFinite;
+      if (v < 0.0f) return Status::NegativeMagnitude;
+    }
+  for (int64_t t = 0; t < n_frames; ++t) {
+    slot_ = (slot_ + 1) % 3;
+    float* s = s_[slot_].data();
+    float* mg = mag_[slot_].data();
+    for (int m = 0; m < nb_; ++m) {
+      mg[m] = mag[m * bin_stride + t * frame_stride];
+      s[m] = std::log(std::max(mg[m], 1e-30f));
+      maxlog_ = std::max(maxlog_, s[m]);
+    }
+    ++frames_in_;
+    if (method_ == StreamMethod::Random) {
+      process_frame(frames_in_ - 1, nullptr, s, nullptr, mg);
+      emit(frames_in_ * hop_, out, written);
+    } else if (frames_in_ >= 2) {
+      const int64_t tc = frames_in_ - 2;
+      const int cur = (slot_ + 2) % 3, prev = (slot_ + 1) % 3;
+      process_frame(tc, tc > 0 ? s_[prev].data() : nullptr, s_[cur].data(), s, mag_[cur].data());
+      emit((tc + 1) * hop_, out, written);
+    }
+  }
+  samples_out_ += *written;
+  return Status::Ok;
+}
+
+Status StreamingSynth::flush(float* out, int64_t capacity, int64_t* written) noexcept {
+  if (written) *written = 0;
+  if (!written || !out) return Status::InvalidArgument;
+  if (capacity < max_flush_output()) return Status::BufferTooSmall;
+  if (frames_in_ == 0) return Status::Ok;
+  if (method_ == StreamMethod::Rtpghi) {
+    const int64_t tc = frames_in_ - 1;
+    const int prev = (slot_ + 2) % 3;
+    const int prev2 = (slot_ + 1) % 3;
+    process_frame(tc, tc > 0 ? s_[prev].data() : nullptr, s_[slot_].data(), nullptr,
+                  mag_[slot_].data(), tc > 1 ? s_[prev2].data() : nullptr);
+  }
+  emit(n_fft_ + hop_ * (frames_done_ - 1), out, written);
+  reset();
+  return Status::Ok;
+}
+
+}  // namespace fk::dsp

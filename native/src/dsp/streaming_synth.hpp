@@ -1,0 +1,76 @@
+// Real-time spectrogram-to-waveform synthesis, one frame at a time (RTPGHI: Průša &
+// Holighaus 2017). Frame t's phase is integrated from frame t-1's phase and frame t's own
+// gradients; its frequency gradient uses a centred difference, so the synthesiser waits for
+// frame t+1 before it finishes frame t: one frame of look-ahead, hop samples of latency
+// beyond the STFT's own. "random" mode gives each bin a hashed random phase and needs no
+// look-ahead, for noise beds (rain, wind) where phase coherence is not heard.
+//
+// Every buffer is sized in the constructor; push/flush/reset never allocate, lock or throw.
+// One instance belongs to one thread at a time.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "dsp/error.hpp"
+#include "dsp/fft.hpp"
+#include "dsp/phase_gradient.hpp"
+#include "dsp/stft.hpp"
+
+namespace fk::dsp {
+
+enum class StreamMethod { Rtpghi = 0, Random = 1 };
+
+class StreamingSynth {
+ public:
+  // Throws fk::Error on bad parameters (construction is not real-time).
+  StreamingSynth(int n_fft, int hop, StreamMethod method, uint64_t seed);
+
+  int n_fft() const { return n_fft_; }
+  int hop() const { return hop_; }
+  int bins() const { return nb_; }
+  StreamMethod method() const { return method_; }
+  // Frames pushed so far and samples emitted so far.
+  int64_t frames_pushed() const { return frames_in_; }
+  int64_t samples_out() const { return samples_out_; }
+  // Most samples one push of n frames can return (n * hop), and that flush can return.
+  int64_t max_push_output(int64_t n_frames) const { return n_frames * hop_; }
+  int64_t max_flush_output() const { return n_fft_ + hop_; }
+
+  // mag: n_frames frames of bins() linear magnitudes; element (bin k, frame t) at
+  // mag[k * bin_stride + t * frame_stride]. All frames are checked before any is used, so
+  // bad input changes nothing. Writes at most max_push_output(n_frames) samples.
+  Status push(const float* mag, int64_t n_frames, int64_t bin_stride, int64_t frame_stride,
+              float* out, int64_t capacity, int64_t* written) noexcept;
+  // Finishes the last frame and returns the tail; the synth is then reset.
+  Status flush(float* out, int64_t capacity, int64_t* written) noexcept;
+  void reset() noexcept;
+
+ private:
+  void process_frame(int64_t t, const float* s_prev, const float* s_cur, const float* s_next,
+                     const float* mag_cur, const float* s_prev2 = nullptr) noexcept;
+  void emit(int64_t upto, float* out, int64_t* written) noexcept;
+  void integrate(int64_t t, const float* s_prev, const float* s_cur, const float* s_next) noexcept;
+
+  int n_fft_, hop_, nb_;
+  StreamMethod method_;
+  uint64_t seed_;
+  double gamma_;
+  float range_, inv_range_;
+  RealFFT fft_;
+  std::vector<float> window_, inv_env_, adv_;
+  // Per-frame state: log-magnitudes and magnitudes of the pending frame and the two before.
+  std::vector<float> s_[3], mag_[3];
+  int slot_ = 0;  // slot of the newest frame
+  std::vector<float> tg_prev_, tg_cur_, fg_, phase_prev_, phase_cur_;
+  std::vector<float> tg_next_, fg_next_, phase_next_;  // provisional, for the look-ahead frame
+  std::vector<uint8_t> done_;
+  std::vector<int32_t> order_, count_;
+  BucketQueue queue_;
+  AlignedFloats frame_, scratch_;
+  std::vector<float> acc_;  // overlap-add accumulator; acc_[0] is y_full[acc_base_]
+  int64_t acc_base_ = 0;
+  int64_t frames_in_ = 0, frames_done_ = 0, samples_out_ = 0;
+  float maxlog_;
+};
+
+}  // namespace fk::dsp

@@ -1,0 +1,135 @@
+#include "dsp/synthesis.hpp"
+
+#include <cmath>
+#include <string>
+
+#include "dsp/griffin_lim.hpp"
+#include "dsp/phase_gradient.hpp"
+#include "dsp/pghi.hpp"
+
+namespace fk::dsp {
+
+namespace {
+// exp(80) is 5.5e34: a log-mel value above that is a broken model, not a loud sound.
+constexpr float kMaxLogMel = 80.0f;
+}  // namespace
+
+void validate_spectrogram(const float* data, int64_t rows, int64_t frames, int64_t row_stride,
+                          int64_t frame_stride, bool allow_negative, const char* what) {
+  if (!data) throw Error(Status::InvalidArgument, std::string(what) + " is null");
+  if (frames < 1) throw Error(Status::Empty, std::string(what) + " has zero frames");
+  if (rows < 1) throw Error(Status::Empty, std::string(what) + " has zero rows");
+  if (rows * frames > kMaxSpectrogramValues)
+    throw Error(Status::InvalidArgument, std::string(what) + " is too large (" +
+                                             std::to_string(rows) + " x " +
+                                             std::to_string(frames) + " values)");
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t t = 0; t < frames; ++t) {
+      const float v = data[r * row_stride + t * frame_stride];
+      if (!std::isfinite(v))
+        throw Error(Status::NonFinite, std::string(what) + " contains " +
+                                           (std::isnan(v) ? "NaN" : "Inf") + " at (row " +
+                                           std::to_string(r) + ", frame " + std::to_string(t) + ")");
+      if (!allow_negative && v < 0.0f)
+        throw Error(Status::NegativeMagnitude,
+                    std::string(what) + " has a negative magnitude " + std::to_string(v) +
+                        " at (row " + std::to_string(r) + ", frame " + std::to_string(t) + ")");
+    }
+}
+
+void validate_settings(const FeatureSettings& s) {
+  validate_fft_params(s.n_fft, s.hop);
+  if (!(s.log_floor > 0.0f) || !std::isfinite(s.log_floor))
+    throw Error(Status::InvalidArgument, "log_floor must be a positive number");
+  // mel_filterbank checks sample rate, n_mels, fmin and fmax.
+}
+
+Synthesizer::Synthesizer(const FeatureSettings& s) : settings_(s) {
+  validate_settings(s);
+  if (settings_.fmax <= 0.0) settings_.fmax = s.sample_rate / 2.0;
+  plan_ = get_stft_plan(s.n_fft, s.hop);
+  fb_ = mel_filterbank(s.sample_rate, s.n_fft, s.n_mels, s.fmin, settings_.fmax);
+  inverse_ = std::make_unique<MelInverse>(fb_.data(), s.n_mels, plan_->bins());
+}
+
+std::vector<float> Synthesizer::to_linear(const float* spec, int64_t rows, int64_t F,
+                                          int64_t rs, int64_t fs, SpecKind kind) const {
+  const int nb = plan_->bins();
+  const int64_t want = kind == SpecKind::LinearMagnitude ? nb : settings_.n_mels;
+  const char* name = kind == SpecKind::LinearMagnitude ? "magnitude spectrogram"
+                     : kind == SpecKind::MelMagnitude  ? "mel spectrogram"
+                                                       : "log-mel spectrogram";
+  if (rows != want)
+    throw Error(Status::ShapeMismatch,
+                std::string(name) + " has " + std::to_string(rows) + " rows but the settings need " +
+                    std::to_string(want) +
+                    (kind == SpecKind::LinearMagnitude ? " (n_fft/2+1)" : " (n_mels)"));
+  validate_spectrogram(spec, rows, F, rs, fs, kind == SpecKind::LogMel, name);
+  std::vector<float> in(static_cast<size_t>(rows) * F);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t t = 0; t < F; ++t) {
+      float v = spec[r * rs + t * fs];
+      if (kind == SpecKind::LogMel) {
+        if (v > kMaxLogMel)
+          throw Error(Status::InvalidArgument,
+                      "log-mel value " + std::to_string(v) + " at (row " + std::to_string(r) +
+                          ", frame " + std::to_string(t) + ") is implausibly large (limit 80)");
+        v = std::exp(v);
+      }
+      in[r * F + t] = v;
+    }
+  if (kind == SpecKind::LinearMagnitude) return in;
+  std::vector<float> lin(static_cast<size_t>(nb) * F);
+  inverse_->apply(in.data(), F, lin.data());
+  return lin;
+}
+
+std::vector<float> pghi_synthesize(const StftPlan& plan, const float* mag, int64_t F,
+                                   int64_t length) {
+  std::vector<float> P(static_cast<size_t>(F) * plan.bins());
+  pghi_phase(plan, mag, F, kPghiTolerance, 0, P.data());
+  std::vector<cfloat> S(P.size());
+  apply_phase(plan, mag, P.data(), F, S.data());
+  std::vector<float> y(static_cast<size_t>(length));
+  plan.istft(S.data(), F, y.data(), length);
+  return y;
+}
+
+std::vector<float> Synthesizer::synthesize(const float* spec, int64_t rows, int64_t F, int64_t rs,
+                                           int64_t fs, SpecKind kind, PhaseMethod method,
+                                           int n_iter, uint64_t seed, int64_t length) const {
+  if (n_iter < 0 || n_iter > 10000)
+    throw Error(Status::InvalidArgument, "n_iter must be in [0, 10000], got " + std::to_string(n_iter));
+  std::vector<float> lin = to_linear(spec, rows, F, rs, fs, kind);
+  if (length < 0) length = istft_default_length(F, plan_->hop());
+  const StftPlan& plan = *plan_;
+  switch (method) {
+    case PhaseMethod::Pghi:
+      if (seed == 0) return pghi_synthesize(plan, lin.data(), F, length);
+      [[fallthrough]];
+    case PhaseMethod::Random: {
+      std::vector<float> P(lin.size());
+      if (method == PhaseMethod::Pghi)
+        pghi_phase(plan, lin.data(), F, kPghiTolerance, seed, P.data());
+      else
+        for (int64_t t = 0; t < F; ++t)
+          for (int m = 0; m < plan.bins(); ++m) P[t * plan.bins() + m] = hashed_phase(seed, t, m);
+      std::vector<cfloat> S(lin.size());
+      apply_phase(plan, lin.data(), P.data(), F, S.data());
+      std::vector<float> y(static_cast<size_t>(length));
+      plan.istft(S.data(), F, y.data(), length);
+      return y;
+    }
+    case PhaseMethod::GriffinLim:
+    case PhaseMethod::PghiGriffinLim: {
+      std::vector<float> y(static_cast<size_t>(length));
+      griffin_lim(plan, lin.data(), F, n_iter, 0.99f,
+                  method == PhaseMethod::GriffinLim ? GlInit::Random : GlInit::Pghi, seed, y.data(),
+                  length);
+      return y;
+    }
+  }
+  throw Error(Status::InvalidArgument, "unknown phase method");
+}
+
+}  // namespace fk::dsp

@@ -1,0 +1,68 @@
+// The hot path in one call: a (log-)mel or linear magnitude spectrogram to a waveform, with a
+// chosen phase method. Validation lives here too, shared by Python and the C ABI.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "dsp/error.hpp"
+#include "dsp/mel.hpp"
+#include "dsp/stft.hpp"
+
+namespace fk::dsp {
+
+// The spectrogram settings every model carries (DESIGN.md: defaults).
+struct FeatureSettings {
+  double sample_rate = 48000.0;
+  int n_fft = 1024;
+  int hop = 256;
+  int n_mels = 80;
+  double fmin = 0.0;
+  double fmax = 0.0;  // 0 means sample_rate / 2
+  float log_floor = 1e-5f;
+};
+
+enum class SpecKind { LinearMagnitude = 0, MelMagnitude = 1, LogMel = 2 };
+enum class PhaseMethod { Pghi = 0, GriffinLim = 1, PghiGriffinLim = 2, Random = 3 };
+
+// Largest spectrogram accepted in one call (bins * frames), about 15 minutes at the defaults.
+constexpr int64_t kMaxSpectrogramValues = int64_t(1) << 28;
+
+// Throws fk::Error naming the first NaN/Inf or negative value (negatives allowed for log-mel).
+void validate_spectrogram(const float* data, int64_t rows, int64_t frames, int64_t row_stride,
+                          int64_t frame_stride, bool allow_negative, const char* what);
+void validate_settings(const FeatureSettings& s);
+
+// Immutable after construction; any thread may call synthesize() concurrently.
+class Synthesizer {
+ public:
+  explicit Synthesizer(const FeatureSettings& s);
+  const FeatureSettings& settings() const { return settings_; }
+  const StftPlan& plan() const { return *plan_; }
+  const std::vector<float>& mel_basis() const { return fb_; }
+
+  // spec: rows x n_frames, element (r, t) at spec[r*row_stride + t*frame_stride]; rows is
+  // n_fft/2+1 for linear input and n_mels otherwise. Returns hop*(n_frames-1) samples
+  // (or `length` if >= 0).
+  std::vector<float> synthesize(const float* spec, int64_t rows, int64_t n_frames,
+                                int64_t row_stride, int64_t frame_stride, SpecKind kind,
+                                PhaseMethod method, int n_iter, uint64_t seed,
+                                int64_t length = -1) const;
+  // Linear magnitude [bins, frames] from any input kind (validated).
+  std::vector<float> to_linear(const float* spec, int64_t rows, int64_t n_frames,
+                               int64_t row_stride, int64_t frame_stride, SpecKind kind) const;
+
+ private:
+  FeatureSettings settings_;
+  std::shared_ptr<const StftPlan> plan_;
+  std::vector<float> fb_;
+  std::unique_ptr<MelInverse> inverse_;
+};
+
+// Offline entry points used by the Python API (linear magnitude [bins, frames], contiguous).
+std::vector<float> pghi_synthesize(const StftPlan& plan, const float* mag, int64_t n_frames,
+                                   int64_t length);
+float spectral_convergence_db(const StftPlan& plan, const float* mag, int64_t n_frames,
+                              const float* y, int64_t n);
+
+}  // namespace fk::dsp
