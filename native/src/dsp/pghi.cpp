@@ -19,21 +19,22 @@ void pghi_phase(const StftPlan& plan, const float* mag, int64_t F, float tol, ui
     log_magnitudes(mag + t, nb, F, logs.data() + t * nb);
     for (int m = 0; m < nb; ++m) maxlog = std::max(maxlog, logs[t * nb + m]);
   }
+  const float range = -std::log(tol);
+  const float thresh = maxlog - range, inv_range = 1.0f / range;
   std::vector<float> tg(N), fg(N);
+  std::vector<uint8_t> flip(N);
+  std::vector<int32_t> owner(nb);
   for (int64_t t = 0; t < F; ++t) {
     time_gradient(logs.data() + t * nb, nb, n_fft, hop, gamma, tg.data() + t * nb);
+    peak_lock(logs.data() + t * nb, nb, n_fft, hop, thresh, owner.data(), flip.data() + t * nb,
+              tg.data() + t * nb);
+    // Centred difference; at the ends the edge frame is repeated (s[-1] = s[0]).
     const int64_t tp = t > 0 ? t - 1 : t, tn = t + 1 < F ? t + 1 : t;
-    const float span = static_cast<float>(tn - tp);
-    if (span > 0)
-      freq_gradient(logs.data() + tp * nb, logs.data() + tn * nb, span, nb, n_fft, hop, gamma,
-                    fg.data() + t * nb);
-    else
-      std::fill(fg.begin() + t * nb, fg.begin() + (t + 1) * nb, 0.0f);
+    freq_gradient(logs.data() + tp * nb, logs.data() + tn * nb, 2.0f, nb, n_fft, hop, gamma,
+                  fg.data() + t * nb);
   }
   const std::vector<float> adv = bin_advance(nb, n_fft, hop);
 
-  const float range = -std::log(tol);
-  const float thresh = maxlog - range, inv_range = 1.0f / range;
   std::vector<uint8_t> done(N, 0);
   // Seeds in descending order of bucket (counting sort), for when the queue runs dry.
   std::vector<int32_t> count(BucketQueue::kBuckets + 1, 0), order;
@@ -77,8 +78,10 @@ void pghi_phase(const StftPlan& plan, const float* mag, int64_t F, float tol, ui
       const int64_t t = i / nb;
       const int m = static_cast<int>(i - t * nb);
       const float p = P[i];
-      if (m + 1 < nb && !done[i + 1]) settle(i + 1, p + 0.5f * (fg[i] + fg[i + 1]));
-      if (m > 0 && !done[i - 1]) settle(i - 1, p - 0.5f * (fg[i] + fg[i - 1]));
+      if (m + 1 < nb && !done[i + 1])
+        settle(i + 1, p + 0.5f * (fg[i] + fg[i + 1]) + (flip[i] ? kPi : 0.0f));
+      if (m > 0 && !done[i - 1])
+        settle(i - 1, p - 0.5f * (fg[i] + fg[i - 1]) - (flip[i - 1] ? kPi : 0.0f));
       if (t + 1 < F && !done[i + nb]) settle(i + nb, p + 0.5f * (tg[i] + tg[i + nb]) + adv[m]);
       if (t > 0 && !done[i - nb]) settle(i - nb, p - 0.5f * (tg[i] + tg[i - nb]) - adv[m]);
     }

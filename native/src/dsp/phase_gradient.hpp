@@ -111,6 +111,20 @@ void freq_gradient(const float* s_prev, const float* s_next, float span, int n_b
 void freq_gradient_backward2(const float* s_t2, const float* s_t1, const float* s_t, int n_bins,
                              int n_fft, int hop, double gamma, float* fgrad);
 
+// Hann side lobes. PGHI's gradients come from a Gaussian model, which has no side lobes; a
+// Hann window's kernel changes sign at every integer offset >= 2 from a partial's frequency,
+// so bins in a partial's side lobes alternate in phase by pi, and their log-magnitude slopes
+// say nothing about the partial's frequency. peak_lock finds the partials in one frame
+// (local maxima, refined by parabolic interpolation), claims the bins whose level matches
+// a partial's Hann side-lobe model, and for those bins
+//  - sets flip[k] = 1 where stepping from bin k to k+1 crosses a zero of that partial's
+//    kernel (integration adds pi there);
+//  - replaces the time-gradient correction by the partial's own frequency offset.
+// Bins that no partial explains (noise, transients, valleys between partials) are left to
+// the Gaussian model. owner is scratch of n_bins ints. No allocation.
+void peak_lock(const float* s, int n_bins, int n_fft, int hop, float thresh, int32_t* owner,
+               uint8_t* flip, float* tgrad);
+
 // Natural log of max(x, 1e-30) for n values.
 void log_magnitudes(const float* mag, int n, int64_t stride, float* out);
 

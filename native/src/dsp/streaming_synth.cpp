@@ -29,6 +29,9 @@ StreamingSynth::StreamingSynth(int n_fft, int hop, StreamMethod method, uint64_t
   tg_next_.assign(nb_, 0.0f);
   fg_next_.assign(nb_, 0.0f);
   phase_next_.assign(nb_, 0.0f);
+  flip_cur_.assign(nb_, 0);
+  flip_next_.assign(nb_, 0);
+  owner_.assign(nb_, -1);
   done_.assign(2 * static_cast<size_t>(nb_), 0);
   order_.assign(2 * static_cast<size_t>(nb_), 0);
   count_.assign(BucketQueue::kBuckets + 1, 0);
@@ -68,7 +71,10 @@ void StreamingSynth::integrate(int64_t t, const float* s_prev, const float* s_cu
   if (live_cur == 0) return;
   if (s_next) {
     time_gradient(s_next, nb, n_fft_, hop_, gamma_, tg_next_.data());
-    freq_gradient(s_cur, s_next, 1.0f, nb, n_fft_, hop_, gamma_, fg_next_.data());
+    peak_lock(s_next, nb, n_fft_, hop_, thresh, owner_.data(), flip_next_.data(), tg_next_.data());
+    // No frame after the look-ahead yet: take the level as holding (s[t+2] = s[t+1]) and use
+    // the centred form; a plain one-sided difference overstates the slope at onsets.
+    freq_gradient(s_cur, s_next, 2.0f, nb, n_fft_, hop_, gamma_, fg_next_.data());
   }
   queue_.clear();
   if (s_prev)
@@ -119,14 +125,18 @@ void StreamingSynth::integrate(int64_t t, const float* s_prev, const float* s_cu
     } else if (item < nb) {  // current frame: along frequency, and forward to the look-ahead
       const int m = item;
       const float p = pc[m];
-      if (m + 1 < nb && !done_[m + 1]) settle(m + 1, p + 0.5f * (fg_[m] + fg_[m + 1]));
-      if (m > 0 && !done_[m - 1]) settle(m - 1, p - 0.5f * (fg_[m] + fg_[m - 1]));
+      if (m + 1 < nb && !done_[m + 1])
+        settle(m + 1, p + 0.5f * (fg_[m] + fg_[m + 1]) + (flip_cur_[m] ? kPi : 0.0f));
+      if (m > 0 && !done_[m - 1])
+        settle(m - 1, p - 0.5f * (fg_[m] + fg_[m - 1]) - (flip_cur_[m - 1] ? kPi : 0.0f));
       if (!done_[nb + m]) settle(nb + m, p + 0.5f * (tg_cur_[m] + tg_next_[m]) + adv_[m]);
     } else {  // look-ahead frame: along frequency, and back to the current frame
       const int m = item - nb;
       const float p = pn[m];
-      if (m + 1 < nb && !done_[item + 1]) settle(item + 1, p + 0.5f * (fg_next_[m] + fg_next_[m + 1]));
-      if (m > 0 && !done_[item - 1]) settle(item - 1, p - 0.5f * (fg_next_[m] + fg_next_[m - 1]));
+      if (m + 1 < nb && !done_[item + 1])
+        settle(item + 1, p + 0.5f * (fg_next_[m] + fg_next_[m + 1]) + (flip_next_[m] ? kPi : 0.0f));
+      if (m > 0 && !done_[item - 1])
+        settle(item - 1, p - 0.5f * (fg_next_[m] + fg_next_[m - 1]) - (flip_next_[m - 1] ? kPi : 0.0f));
       if (!done_[m]) settle(m, p - 0.5f * (tg_cur_[m] + tg_next_[m]) - adv_[m]);
     }
   }
@@ -139,12 +149,14 @@ void StreamingSynth::process_frame(int64_t t, const float* s_prev, const float* 
     for (int m = 0; m < nb_; ++m) phase_cur_[m] = hashed_phase(seed_, t, m);
   } else {
     time_gradient(s_cur, nb_, n_fft_, hop_, gamma_, tg_cur_.data());
+    peak_lock(s_cur, nb_, n_fft_, hop_, maxlog_ - range_, owner_.data(), flip_cur_.data(),
+              tg_cur_.data());
     if (s_prev && s_next)
       freq_gradient(s_prev, s_next, 2.0f, nb_, n_fft_, hop_, gamma_, fg_.data());
     else if (s_next)
-      freq_gradient(s_cur, s_next, 1.0f, nb_, n_fft_, hop_, gamma_, fg_.data());
+      freq_gradient(s_cur, s_next, 2.0f, nb_, n_fft_, hop_, gamma_, fg_.data());
     else if (s_prev)
-      freq_gradient(s_prev, s_cur, 1.0f, nb_, n_fft_, hop_, gamma_, fg_.data());
+      freq_gradient(s_prev, s_cur, 2.0f, nb_, n_fft_, hop_, gamma_, fg_.data());
     else
       std::fill(fg_.begin(), fg_.end(), 0.0f);
     integrate(t, s_prev, s_cur, s_next);
@@ -179,7 +191,9 @@ void StreamingSynth::emit(int64_t upto, float* out, int64_t* written) noexcept {
   // Only the end of the whole signal (flush) may stop short of a full window sum.
   const int64_t end = n_fft_ + hop_ * (F - 1);
   const bool final_tail = upto >= end;
-  const int64_t limit = final_tail ? end - pad : upto;
+  // The whole overlap-add support is returned: hop*(F-1) + n_fft/2 samples in all, so a
+  // caller that knows the original length can cut it there without losing the last hop.
+  const int64_t limit = upto;
   for (int64_t j = acc_base_; j < upto; ++j) {
     float v = acc_[j - acc_base_];
     if (j < n_fft_ - 1 || (final_tail && j > hop_ * (F - 1))) {

@@ -63,7 +63,8 @@ class StreamingSynth {
   int slot_ = 0;  // slot of the newest frame
   std::vector<float> tg_prev_, tg_cur_, fg_, phase_prev_, phase_cur_;
   std::vector<float> tg_next_, fg_next_, phase_next_;  // provisional, for the look-ahead frame
-  std::vector<uint8_t> done_;
+  std::vector<uint8_t> done_, flip_cur_, flip_next_;
+  std::vector<int32_t> owner_;
   std::vector<int32_t> order_, count_;
   BucketQueue queue_;
   AlignedFloats frame_, scratch_;
