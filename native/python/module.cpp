@@ -26,7 +26,9 @@ using namespace fk;
 using namespace fk::dsp;
 
 using farray = py::array_t<float, py::array::c_style | py::array::forcecast>;
-using carray = py::array_t<std::complex<float>, py::array::c_style | py::array::forcecast>;
+// Spectrograms are read through their strides (C or Fortran order, views): no copies.
+using fspec = py::array_t<float, py::array::forcecast>;
+using cspec = py::array_t<std::complex<float>, py::array::forcecast>;
 
 namespace {
 
@@ -44,15 +46,22 @@ void require_finite(const float* x, int64_t n, const char* name) {
                                          std::to_string(i));
 }
 
+template <class A>
+SpecLayout layout_of(const A& a) {
+  const auto item = static_cast<int64_t>(a.itemsize());
+  return {static_cast<int64_t>(a.strides(0)) / item, static_cast<int64_t>(a.strides(1)) / item};
+}
+
 // Magnitude [bins, frames] checked against n_fft.
-int64_t check_mag(const farray& mag, int n_fft, const char* name = "magnitude spectrogram") {
+int64_t check_mag(const fspec& mag, int n_fft, const char* name = "magnitude spectrogram") {
   require_ndim(mag, 2, name);
   const int64_t bins = mag.shape(0), F = mag.shape(1);
   if (bins != n_fft / 2 + 1)
     throw Error(Status::ShapeMismatch, std::string(name) + " has " + std::to_string(bins) +
                                            " bins but n_fft " + std::to_string(n_fft) + " needs " +
                                            std::to_string(n_fft / 2 + 1));
-  validate_spectrogram(mag.data(), bins, F, F, 1, false, name);
+  const SpecLayout lay = layout_of(mag);
+  validate_spectrogram(mag.data(), bins, F, lay.bin, lay.frame, false, name);
   return F;
 }
 
@@ -95,18 +104,19 @@ PYBIND11_MODULE(_core, m) {
         require_finite(x.data(), n, "signal");
         auto plan = get_stft_plan(n_fft, hop);
         const int64_t F = stft_frames(n, hop);
-        carray out({static_cast<py::ssize_t>(plan->bins()), static_cast<py::ssize_t>(F)});
+        // Frame-major underneath, returned as its [bins, frames] transpose (like torch.stft).
+        py::array_t<std::complex<float>> out({static_cast<py::ssize_t>(F), static_cast<py::ssize_t>(plan->bins())});
         {
           py::gil_scoped_release nogil;
           plan->stft(x.data(), n, out.mutable_data());
         }
-        return out;
+        return py::array(out.attr("T"));
       },
       py::arg("x"), py::arg("n_fft") = 1024, py::arg("hop") = 256);
 
   m.def(
       "istft",
-      [](carray S, int n_fft, int hop, std::optional<int64_t> length) {
+      [](cspec S, int n_fft, int hop, std::optional<int64_t> length) {
         require_ndim(S, 2, "spectrogram");
         validate_fft_params(n_fft, hop);
         const int64_t bins = S.shape(0), F = S.shape(1);
@@ -115,13 +125,20 @@ PYBIND11_MODULE(_core, m) {
                                                  " bins but n_fft " + std::to_string(n_fft) +
                                                  " needs " + std::to_string(n_fft / 2 + 1));
         if (F < 1) throw Error(Status::Empty, "spectrogram has zero frames");
-        require_finite(reinterpret_cast<const float*>(S.data()), 2 * bins * F, "spectrogram");
+        const SpecLayout lay = layout_of(S);
+        for (int64_t k = 0; k < bins; ++k)
+          for (int64_t t = 0; t < F; ++t) {
+            const std::complex<float> v = S.data()[k * lay.bin + t * lay.frame];
+            if (!std::isfinite(v.real()) || !std::isfinite(v.imag()))
+              throw Error(Status::NonFinite, "spectrogram contains NaN or Inf at (bin " +
+                                                 std::to_string(k) + ", frame " + std::to_string(t) + ")");
+          }
         const int64_t len = resolve_length(length, F, hop);
         auto plan = get_stft_plan(n_fft, hop);
         farray y(static_cast<py::ssize_t>(len));
         {
           py::gil_scoped_release nogil;
-          plan->istft(S.data(), F, y.mutable_data(), len);
+          plan->istft(S.data(), lay, F, y.mutable_data(), len);
         }
         return y;
       },
@@ -187,7 +204,7 @@ PYBIND11_MODULE(_core, m) {
 
   m.def(
       "griffin_lim",
-      [](farray mag, int n_iter, float momentum, int n_fft, int hop,
+      [](fspec mag, int n_iter, float momentum, int n_fft, int hop,
          std::optional<int64_t> length, const std::string& init, uint64_t seed) {
         validate_fft_params(n_fft, hop);
         const int64_t F = check_mag(mag, n_fft);
@@ -204,7 +221,8 @@ PYBIND11_MODULE(_core, m) {
         farray y(static_cast<py::ssize_t>(len));
         {
           py::gil_scoped_release nogil;
-          fk::dsp::griffin_lim(*plan, mag.data(), F, n_iter, momentum, gi, seed, y.mutable_data(), len);
+          fk::dsp::griffin_lim(*plan, mag.data(), layout_of(mag), F, n_iter, momentum, gi, seed,
+                               y.mutable_data(), len);
         }
         return y;
       },
@@ -214,7 +232,7 @@ PYBIND11_MODULE(_core, m) {
 
   m.def(
       "pghi",
-      [](farray mag, int n_fft, int hop, std::optional<int64_t> length) {
+      [](fspec mag, int n_fft, int hop, std::optional<int64_t> length) {
         validate_fft_params(n_fft, hop);
         const int64_t F = check_mag(mag, n_fft);
         const int64_t len = resolve_length(length, F, hop);
@@ -222,7 +240,7 @@ PYBIND11_MODULE(_core, m) {
         std::vector<float> y;
         {
           py::gil_scoped_release nogil;
-          y = pghi_synthesize(*plan, mag.data(), F, len);
+          y = pghi_synthesize(*plan, mag.data(), layout_of(mag), F, len);
         }
         return vec_to_array(std::move(y));
       },
@@ -230,14 +248,14 @@ PYBIND11_MODULE(_core, m) {
 
   m.def(
       "pghi_phase",
-      [](farray mag, int n_fft, int hop) {
+      [](fspec mag, int n_fft, int hop) {
         validate_fft_params(n_fft, hop);
         const int64_t F = check_mag(mag, n_fft);
         auto plan = get_stft_plan(n_fft, hop);
         farray P({static_cast<py::ssize_t>(F), static_cast<py::ssize_t>(plan->bins())});
         {
           py::gil_scoped_release nogil;
-          pghi_phase(*plan, mag.data(), F, kPghiTolerance, 0, P.mutable_data());
+          pghi_phase(*plan, mag.data(), layout_of(mag), F, kPghiTolerance, 0, P.mutable_data());
         }
         return P;
       },
@@ -246,7 +264,7 @@ PYBIND11_MODULE(_core, m) {
 
   m.def(
       "spectral_convergence",
-      [](farray mag, farray y, int n_fft, int hop) {
+      [](fspec mag, farray y, int n_fft, int hop) {
         validate_fft_params(n_fft, hop);
         const int64_t F = check_mag(mag, n_fft);
         require_ndim(y, 1, "signal");
@@ -255,13 +273,13 @@ PYBIND11_MODULE(_core, m) {
         if (y.shape(0) <= n_fft / 2)
           throw Error(Status::InvalidArgument, "signal is too short for n_fft");
         py::gil_scoped_release nogil;
-        return spectral_convergence_db(*plan, mag.data(), F, y.data(), y.shape(0));
+        return spectral_convergence_db(*plan, mag.data(), layout_of(mag), F, y.data(), y.shape(0));
       },
       py::arg("mag"), py::arg("y"), py::arg("n_fft") = 1024, py::arg("hop") = 256);
 
   m.def(
       "synthesize",
-      [](farray spec, const std::string& kind, const std::string& method, double sr, int n_fft,
+      [](fspec spec, const std::string& kind, const std::string& method, double sr, int n_fft,
          int hop, int n_mels, double fmin, std::optional<double> fmax, int n_iter, uint64_t seed,
          std::optional<int64_t> length) {
         require_ndim(spec, 2, "spectrogram");
@@ -290,7 +308,8 @@ PYBIND11_MODULE(_core, m) {
         std::vector<float> y;
         {
           py::gil_scoped_release nogil;
-          y = synth.synthesize(spec.data(), spec.shape(0), F, F, 1, k, pm, n_iter, seed, len);
+          const SpecLayout lay = layout_of(spec);
+          y = synth.synthesize(spec.data(), spec.shape(0), F, lay.bin, lay.frame, k, pm, n_iter, seed, len);
         }
         return vec_to_array(std::move(y));
       },
@@ -311,7 +330,7 @@ PYBIND11_MODULE(_core, m) {
            py::arg("seed") = 0)
       .def(
           "push",
-          [](StreamingSynth& s, farray mag) {
+          [](StreamingSynth& s, fspec mag) {
             if (mag.ndim() == 1) mag = mag.reshape({mag.shape(0), py::ssize_t(1)});
             require_ndim(mag, 2, "magnitude frames");
             if (mag.shape(0) != s.bins())
@@ -324,7 +343,8 @@ PYBIND11_MODULE(_core, m) {
             Status st;
             {
               py::gil_scoped_release nogil;
-              st = s.push(mag.data(), F, F, 1, out.mutable_data(), out.shape(0), &written);
+              const SpecLayout lay = layout_of(mag);
+              st = s.push(mag.data(), F, lay.bin, lay.frame, out.mutable_data(), out.shape(0), &written);
             }
             if (st == Status::NonFinite) throw Error(st, "magnitude frames contain NaN or Inf");
             if (st == Status::NegativeMagnitude) throw Error(st, "magnitude frames contain a negative value");

@@ -52,7 +52,7 @@ typedef int32_t fk_bool32;
 /* Result codes: 0 is success, errors are negative. Pinned to 32 bits. */
 typedef enum fk_result {
   FK_RESULT_OK = 0,
-  FK_RESULT_INVALID_ARGUMENT = -1,   /* a null pointer, an out-of-range parameter */
+  FK_RESULT_INVALID_ARGUMENT = -1,   /* a null pointer, an out-of-range parameter or value */
   FK_RESULT_NON_FINITE = -2,         /* NaN or Inf in the input */
   FK_RESULT_NEGATIVE_MAGNITUDE = -3, /* a magnitude below zero */
   FK_RESULT_SHAPE_MISMATCH = -4,     /* rows do not match n_fft or n_mels */
@@ -177,7 +177,9 @@ FK_API int32_t FK_CALL fk_stream_latency_samples(const fk_stream* stream);
 FK_API fk_result FK_CALL fk_stream_push(fk_stream* stream, const float* frames, int32_t n_frames,
                                         float* out, int32_t capacity, int32_t* out_written);
 /* Finishes the sound: writes the remaining tail (at most n_fft + hop samples; capacity must
- * be at least that) and resets the stream for the next sound. Real-time safe. */
+ * be at least that) and resets the stream for the next sound. Over a whole sound of F frames
+ * the pushes and the flush return hop*(F-1) + n_fft/2 samples: the full overlap-add support,
+ * whose last n_fft/2 samples fade out. Real-time safe. */
 FK_API fk_result FK_CALL fk_stream_flush(fk_stream* stream, float* out, int32_t capacity,
                                          int32_t* out_written);
 /* Drops all state (no output). Real-time safe. */

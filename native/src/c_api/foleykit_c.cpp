@@ -220,7 +220,8 @@ fk_result fk_stream_push(fk_stream* stream, const float* frames, int32_t n_frame
   const bool log_in = stream->input == FK_SPEC_KIND_LOG_MEL;
   for (int64_t i = 0; i < int64_t(n_frames) * rows; ++i) {
     const float v = frames[i];
-    if (!std::isfinite(v) || (log_in && v > 80.0f)) return FK_RESULT_NON_FINITE;
+    if (!std::isfinite(v)) return FK_RESULT_NON_FINITE;
+    if (log_in && v > 80.0f) return FK_RESULT_INVALID_ARGUMENT;  // as fk_synth_render
     if (!log_in && v < 0.0f) return FK_RESULT_NEGATIVE_MAGNITUDE;
   }
   int64_t total = 0;

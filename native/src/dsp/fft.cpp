@@ -74,18 +74,12 @@ void free(void* p) { arena_free(p); }
 
 namespace fk::dsp {
 
-#if (defined(__GNUC__) || defined(__clang__)) && defined(__AVX__)
-constexpr int kLanes = 8;
-typedef float vfloat __attribute__((vector_size(32)));
-#elif (defined(__GNUC__) || defined(__clang__)) && (defined(__SSE2__) || defined(__ARM_NEON))
-constexpr int kLanes = 4;
-typedef float vfloat __attribute__((vector_size(16)));
+constexpr int kLanes = kFftLanes;
+#if (defined(__GNUC__) || defined(__clang__))
+typedef float vfloat __attribute__((vector_size(kLanes * sizeof(float))));
 #else
-constexpr int kLanes = 1;
 typedef float vfloat;
 #endif
-
-int fft_lanes() { return kLanes; }
 
 AlignedFloats::~AlignedFloats() { std::free(p_); }
 

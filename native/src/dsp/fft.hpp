@@ -7,8 +7,16 @@
 
 namespace fk::dsp {
 
-// Frames transformed per batch call: 8 with AVX, 4 with SSE2/NEON, 1 elsewhere.
-int fft_lanes();
+// Frames transformed per batch call: 8 with AVX, 4 with SSE2/NEON, 1 elsewhere (MSVC has no
+// GCC vector extensions). A compile-time constant so lane loops unroll.
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__AVX__)
+constexpr int kFftLanes = 8;
+#elif (defined(__GNUC__) || defined(__clang__)) && (defined(__SSE2__) || defined(__ARM_NEON))
+constexpr int kFftLanes = 4;
+#else
+constexpr int kFftLanes = 1;
+#endif
+constexpr int fft_lanes() { return kFftLanes; }
 
 // 64-byte aligned float buffer. Allocates only in the constructor and resize().
 class AlignedFloats {

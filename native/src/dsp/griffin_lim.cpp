@@ -9,34 +9,66 @@
 
 namespace fk::dsp {
 
-void griffin_lim(const StftPlan& plan, const float* mag, int64_t F, int n_iter, float momentum,
-                 GlInit init, uint64_t seed, float* y, int64_t length) {
+namespace {
+
+// One group of the FGLA update: angles = rebuilt - b * previous rebuilt, normalised to unit
+// modulus; the rebuilt spectrum is kept as next iteration's "previous".
+void project(const float* __restrict r, float* __restrict a, float* __restrict tp, int n,
+             float b) {
+  constexpr int L = kFftLanes;
+  constexpr float kTiny = 1e-30f;
+  for (int l = 0; l < L; ++l) {  // DC and Nyquist are real
+    const float v0 = r[l] - b * tp[l];
+    a[l] = v0 / (std::fabs(v0) + kTiny);
+    tp[l] = r[l];
+    const int e = (n - 1) * L + l;
+    const float v1 = r[e] - b * tp[e];
+    a[e] = v1 / (std::fabs(v1) + kTiny);
+    tp[e] = r[e];
+  }
+  for (int i = L; i < (n - 1) * L; i += 2 * L) {  // (re, im) row pairs
+    for (int l = 0; l < L; ++l) {
+      const float vr = r[i + l] - b * tp[i + l], vi = r[i + L + l] - b * tp[i + L + l];
+      const float inv = 1.0f / (std::sqrt(vr * vr + vi * vi) + kTiny);
+      a[i + l] = vr * inv;
+      a[i + L + l] = vi * inv;
+      tp[i + l] = r[i + l];
+      tp[i + L + l] = r[i + L + l];
+    }
+  }
+}
+
+}  // namespace
+
+void griffin_lim(const StftPlan& plan, const float* mag, SpecLayout lay, int64_t F, int n_iter,
+                 float momentum, GlInit init, uint64_t seed, float* y, int64_t length) {
   const int L = fft_lanes(), n = plan.n_fft(), nb = plan.bins();
   const int64_t G = plan.groups(F);
   const size_t hc_size = static_cast<size_t>(G) * n * L;
-  AlignedFloats magg(static_cast<size_t>(G) * nb * L), A(hc_size), R(hc_size), T(hc_size),
-      X(hc_size), work(static_cast<size_t>(n) * L);
-  std::vector<float> y_full(static_cast<size_t>(n + plan.hop() * (F - 1)));
+  // A: current unit phasors; T: the previous rebuilt spectrum (momentum term). Both in the
+  // grouped half-complex layout; X = mag * A is formed per group inside the transforms.
+  AlignedFloats magg(static_cast<size_t>(G) * nb * L), A(hc_size), T(hc_size),
+      work(static_cast<size_t>(n) * L);
+  const int64_t total = n + int64_t(plan.hop()) * (F - 1);
+  std::vector<float> y_full(static_cast<size_t>(total));
 
-  // Magnitudes per (group, bin, lane); frames past the end stay zero.
   for (int64_t t = 0; t < F; ++t) {
     const int64_t g = t / L;
     const int l = static_cast<int>(t % L);
-    for (int k = 0; k < nb; ++k) magg[(g * nb + k) * L + l] = mag[k * F + t];
+    for (int k = 0; k < nb; ++k) magg[(g * nb + k) * L + l] = mag[k * lay.bin + t * lay.frame];
   }
-  // Initial phases, as unit complex numbers in half-complex order.
   std::vector<float> P;
   if (init == GlInit::Pghi) {
     P.resize(static_cast<size_t>(F) * nb);
-    pghi_phase(plan, mag, F, kPghiTolerance, seed, P.data());
+    pghi_phase(plan, mag, lay, F, kPghiTolerance, seed, P.data());
   }
   for (int64_t t = 0; t < F; ++t) {
     const int64_t g = t / L;
     const int l = static_cast<int>(t % L);
     float* a = A.data() + g * n * L;
     for (int k = 0; k < nb; ++k) {
-      float ph = init == GlInit::Pghi ? wrap_phase(P[t * nb + k] + ((k & 1) ? kPi : 0.0f))
-                                      : hashed_phase(seed, t, k);
+      const float ph = init == GlInit::Pghi ? wrap_phase(P[t * nb + k] + ((k & 1) ? kPi : 0.0f))
+                                            : hashed_phase(seed, t, k);
       float s, c;
       sincos_wrapped(ph, &s, &c);
       if (k == 0) a[l] = c;
@@ -48,57 +80,48 @@ void griffin_lim(const StftPlan& plan, const float* mag, int64_t F, int n_iter, 
     }
   }
 
-  auto build = [&]() {  // X = mag * A
-    for (int64_t g = 0; g < G; ++g) {
-      const float* a = A.data() + g * n * L;
-      const float* mg = magg.data() + g * nb * L;
-      float* x = X.data() + g * n * L;
-      for (int l = 0; l < L; ++l) {
-        x[l] = mg[l] * a[l];
-        x[(n - 1) * L + l] = mg[(nb - 1) * L + l] * a[(n - 1) * L + l];
-      }
-      for (int k = 1; k < nb - 1; ++k)
-        for (int l = 0; l < L; ++l) {
-          x[(2 * k - 1) * L + l] = mg[k * L + l] * a[(2 * k - 1) * L + l];
-          x[(2 * k) * L + l] = mg[k * L + l] * a[(2 * k) * L + l];
-        }
+  // work = mag * A for group g.
+  auto build = [&](int64_t g) {
+    const float* a = A.data() + g * n * L;
+    const float* mg = magg.data() + g * nb * L;
+    float* x = work.data();
+    for (int l = 0; l < L; ++l) {
+      x[l] = mg[l] * a[l];
+      x[(n - 1) * L + l] = mg[(nb - 1) * L + l] * a[(n - 1) * L + l];
     }
+    for (int k = 1; k < nb - 1; ++k) {
+      const float* m = mg + k * L;
+      const float* ar = a + (2 * k - 1) * L;
+      float* xr = x + (2 * k - 1) * L;
+      for (int l = 0; l < L; ++l) {
+        xr[l] = m[l] * ar[l];
+        xr[L + l] = m[l] * ar[L + l];
+      }
+    }
+  };
+  // Iterations use the exact least-squares inverse (it is the projection); the output uses
+  // the synthesis floor (see stft.hpp).
+  auto synthesise_all = [&](EnvelopeFloor floor) {
+    std::fill(y_full.begin(), y_full.end(), 0.0f);
+    for (int64_t g = 0; g < G; ++g) {
+      build(g);
+      plan.synthesise_group(work.data(), F, g, y_full.data());
+    }
+    plan.normalise_envelope(y_full.data(), F, floor);
   };
 
   const float beta = momentum / (1.0f + momentum);
-  constexpr float kTiny = 1e-30f;
   for (int it = 0; it < n_iter; ++it) {
-    build();
-    plan.synthesise(X.data(), F, y_full.data(), work.data());
-    plan.analyse(y_full.data(), F, R.data());
-    float* a = A.data();
-    const float* r = R.data();
-    const float* tp = T.data();
+    synthesise_all(EnvelopeFloor::Exact);
     const float b = it == 0 ? 0.0f : beta;
     for (int64_t g = 0; g < G; ++g) {
-      const size_t o = static_cast<size_t>(g) * n * L;
-      for (int l = 0; l < L; ++l) {  // DC and Nyquist are real
-        for (size_t i : {o + l, o + static_cast<size_t>(n - 1) * L + l}) {
-          const float v = r[i] - b * tp[i];
-          a[i] = v / (std::fabs(v) + kTiny);
-        }
-      }
-      for (int k = 1; k < nb - 1; ++k)
-        for (int l = 0; l < L; ++l) {
-          const size_t ir = o + static_cast<size_t>(2 * k - 1) * L + l, ii = ir + L;
-          const float vr = r[ir] - b * tp[ir], vi = r[ii] - b * tp[ii];
-          const float inv = 1.0f / (std::sqrt(vr * vr + vi * vi) + kTiny);
-          a[ir] = vr * inv;
-          a[ii] = vi * inv;
-        }
+      plan.analyse_group(y_full.data(), F, g, work.data());
+      project(work.data(), A.data() + g * n * L, T.data() + g * n * L, n, b);
     }
-    std::swap(R, T);
   }
-  build();
-  plan.synthesise(X.data(), F, y_full.data(), work.data());
+  synthesise_all(EnvelopeFloor::Synthesis);
   const int pad = n / 2;
-  const int64_t avail = static_cast<int64_t>(y_full.size()) - pad;
-  const int64_t ncopy = std::min(length, avail);
+  const int64_t ncopy = std::min(length, total - pad);
   if (ncopy > 0) std::memcpy(y, y_full.data() + pad, sizeof(float) * ncopy);
   for (int64_t j = std::max<int64_t>(ncopy, 0); j < length; ++j) y[j] = 0.0f;
 }

@@ -12,8 +12,8 @@ namespace fk::dsp {
 
 enum class GlInit { Random, Pghi };
 
-// mag: [bins, n_frames] frequency-major, validated. Writes `length` samples to y.
-void griffin_lim(const StftPlan& plan, const float* mag, int64_t n_frames, int n_iter,
+// mag: bins x n_frames in `lay`, validated. Writes `length` samples to y.
+void griffin_lim(const StftPlan& plan, const float* mag, SpecLayout lay, int64_t n_frames, int n_iter,
                  float momentum, GlInit init, uint64_t seed, float* y, int64_t length);
 
 }  // namespace fk::dsp

@@ -129,19 +129,27 @@ std::vector<float> log_mel(const StftPlan& plan, const float* fb, int n_mels, co
   const int64_t F = stft_frames(n, plan.hop());
   const int nb = plan.bins();
   std::vector<cfloat> S(static_cast<size_t>(nb) * F);
-  plan.stft(x, n, S.data());
-  std::vector<float> mag(S.size());
-  for (size_t i = 0; i < S.size(); ++i) mag[i] = std::abs(S[i]);
-  std::vector<float> out(static_cast<size_t>(n_mels) * F, 0.0f);
+  plan.stft(x, n, S.data());  // frame-major
+  // Each triangle covers a short run of bins: visit only that run.
+  std::vector<int> lo(n_mels, 0), hi(n_mels, 0);
   for (int m = 0; m < n_mels; ++m) {
-    float* o = out.data() + m * F;
-    for (int k = 0; k < nb; ++k) {
-      const float c = fb[m * nb + k];
-      if (c == 0.0f) continue;
-      const float* row = mag.data() + k * F;
-      for (int64_t t = 0; t < F; ++t) o[t] += c * row[t];
+    const float* row = fb + static_cast<size_t>(m) * nb;
+    int a = 0, b = nb;
+    while (a < nb && row[a] == 0.0f) ++a;
+    while (b > a && row[b - 1] == 0.0f) --b;
+    lo[m] = a;
+    hi[m] = b;
+  }
+  std::vector<float> mag(nb), out(static_cast<size_t>(n_mels) * F);
+  for (int64_t t = 0; t < F; ++t) {
+    const cfloat* st = S.data() + t * nb;
+    for (int k = 0; k < nb; ++k) mag[k] = std::abs(st[k]);
+    for (int m = 0; m < n_mels; ++m) {
+      const float* row = fb + static_cast<size_t>(m) * nb;
+      float acc = 0.0f;
+      for (int k = lo[m]; k < hi[m]; ++k) acc += row[k] * mag[k];
+      out[m * F + t] = std::log(std::max(acc, log_floor));
     }
-    for (int64_t t = 0; t < F; ++t) o[t] = std::log(std::max(o[t], log_floor));
   }
   *n_frames_out = F;
   return out;

@@ -5,8 +5,8 @@
 
 namespace fk::dsp {
 
-float spectral_convergence_db(const StftPlan& plan, const float* mag, int64_t F, const float* y,
-                              int64_t n) {
+float spectral_convergence_db(const StftPlan& plan, const float* mag, SpecLayout lay, int64_t F,
+                              const float* y, int64_t n) {
   const int64_t Fy = stft_frames(n, plan.hop());
   if (Fy != F)
     throw Error(Status::ShapeMismatch,
@@ -15,11 +15,14 @@ float spectral_convergence_db(const StftPlan& plan, const float* mag, int64_t F,
   std::vector<cfloat> S(static_cast<size_t>(plan.bins()) * F);
   plan.stft(y, n, S.data());
   double num = 0.0, den = 0.0;
-  for (size_t i = 0; i < S.size(); ++i) {
-    const double d = double(mag[i]) - std::abs(S[i]);
-    num += d * d;
-    den += double(mag[i]) * mag[i];
-  }
+  const int nb = plan.bins();
+  for (int64_t t = 0; t < F; ++t)
+    for (int k = 0; k < nb; ++k) {
+      const double m = mag[k * lay.bin + t * lay.frame];
+      const double d = m - std::abs(S[t * nb + k]);
+      num += d * d;
+      den += m * m;
+    }
   if (den <= 0.0) throw Error(Status::InvalidArgument, "magnitude is all zeros");
   return static_cast<float>(10.0 * std::log10(std::max(num, 1e-300) / den));
 }

@@ -9,14 +9,14 @@
 
 namespace fk::dsp {
 
-// mag: [bins, n_frames] frequency-major, finite and >= 0 (callers validate).
+// mag: bins x n_frames in `lay`, finite and >= 0 (callers validate).
 // Writes phases [n_frames, bins] frame-major in the window-centred convention.
-void pghi_phase(const StftPlan& plan, const float* mag, int64_t n_frames, float tol,
-                uint64_t seed, float* phase_tm);
+void pghi_phase(const StftPlan& plan, const float* mag, SpecLayout lay, int64_t n_frames,
+                float tol, uint64_t seed, float* phase_tm);
 
-// mag with phases (frame-major, centred convention) -> STFT coefficients [bins, n_frames]
-// in the frame-start convention of StftPlan::stft.
-void apply_phase(const StftPlan& plan, const float* mag, const float* phase_tm, int64_t n_frames,
-                 cfloat* S);
+// mag with phases (frame-major, centred convention) -> STFT coefficients, frame-major, in
+// the frame-start convention of StftPlan::stft.
+void apply_phase(const StftPlan& plan, const float* mag, SpecLayout lay, const float* phase_tm,
+                 int64_t n_frames, cfloat* S);
 
 }  // namespace fk::dsp

@@ -36,7 +36,9 @@ void freq_gradient(const float* s_prev, const float* s_next, float span, int n_b
   const float inv_span = 1.0f / span;
   for (int m = 0; m < n_bins; ++m) {
     const float D = (s_next[m] - s_prev[m]) * inv_span;
-    fgrad[m] = -2.0f * std::atan(std::tanh(0.5f * D) * inv_tan_phi);
+    const float e = fast_exp_neg(-std::fabs(D));
+    const float th = std::copysign((1.0f - e) / (1.0f + e), D);  // tanh(D/2)
+    fgrad[m] = -2.0f * fast_atan(th * inv_tan_phi);
   }
 }
 
@@ -47,7 +49,7 @@ void freq_gradient_backward2(const float* s_t2, const float* s_t1, const float* 
 }
 
 void log_magnitudes(const float* mag, int n, int64_t stride, float* out) {
-  for (int i = 0; i < n; ++i) out[i] = std::log(std::max(mag[i * stride], 1e-30f));
+  for (int i = 0; i < n; ++i) out[i] = fast_log(std::max(mag[i * stride], 1e-30f));
 }
 
 }  // namespace fk::dsp
@@ -59,10 +61,12 @@ namespace {
 inline float hann_kernel_log(float x) {
   const float ax = std::fabs(x);
   if (ax < 1e-4f) return 0.0f;
-  if (std::fabs(ax - 1.0f) < 1e-4f) return std::log(0.5f);
+  if (std::fabs(ax - 1.0f) < 1e-4f) return -0.69314718f;  // log(1/2)
   const float px = kPi * x;
-  const float v = std::sin(px) / (px * (1.0f - x * x));
-  return std::log(std::max(std::fabs(v), 1e-30f));
+  float sn, cs;
+  sincos_wrapped(wrap_phase(px), &sn, &cs);
+  const float v = sn / (px * (1.0f - x * x));
+  return fast_log(std::max(std::fabs(v), 1e-30f));
 }
 }  // namespace
 

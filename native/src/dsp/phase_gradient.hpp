@@ -7,6 +7,7 @@
 #pragma once
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 namespace fk::dsp {
@@ -39,6 +40,48 @@ inline void sincos_wrapped(float x, float* s, float* c) {
   float xc = x + 0.5f * kPi;
   if (xc >= kPi) xc -= kTwoPiF;
   *c = sin_fold(xc);
+}
+
+// Branch-free float approximations for the per-bin loops (they vectorise; libm's do not).
+// fast_log: |error| < 1e-6 for normal positive x. fast_exp_neg: e^x for x <= 0, relative
+// error < 3e-7 (clamped at e^-87). fast_atan: |error| < 1e-5.
+inline float fast_log(float x) {
+  uint32_t bits;
+  std::memcpy(&bits, &x, 4);
+  int e = static_cast<int>((bits >> 23) & 0xff) - 127;
+  bits = (bits & 0x007fffffu) | 0x3f800000u;  // mantissa in [1, 2)
+  float m;
+  std::memcpy(&m, &bits, 4);
+  const bool big = m > 1.41421356f;  // selects, not branches, so loops vectorise
+  m = big ? 0.5f * m : m;
+  e += big ? 1 : 0;
+  const float z = (m - 1.0f) / (m + 1.0f), z2 = z * z;  // |z| < 0.172
+  const float atanh2 = 2.0f * z * (1.0f + z2 * (1.0f / 3 + z2 * (1.0f / 5 + z2 * (1.0f / 7 + z2 * (1.0f / 9)))));
+  return atanh2 + static_cast<float>(e) * 0.69314718f;
+}
+
+inline float fast_exp_neg(float x) {
+  x = x < -87.0f ? -87.0f : x;  // e^-87 ~ 1.6e-38: close enough to 0, keeps the loop branch-free
+  const float t = x * 1.44269504f;  // log2(e)
+  const float fl = std::floor(t);
+  const float f = t - fl;  // [0, 1)
+  const float p = 1.0f + f * (0.69314718f + f * (0.24022650f + f * (0.05550411f + f * (0.00961813f +
+                  f * (0.00133336f + f * 0.00015403f)))));
+  const int32_t ei = static_cast<int32_t>(fl) + 127;
+  const uint32_t bits = static_cast<uint32_t>(ei) << 23;
+  float scale;
+  std::memcpy(&scale, &bits, 4);
+  return p * scale;
+}
+
+inline float fast_atan(float x) {
+  const float ax = std::fabs(x);
+  const bool inv = ax > 1.0f;
+  const float z = inv ? 1.0f / ax : ax, z2 = z * z;
+  const float p = z * (0.99997726f + z2 * (-0.33262347f + z2 * (0.19354346f + z2 * (-0.11643287f +
+                  z2 * (0.05265332f - z2 * 0.01172120f)))));
+  const float r = inv ? 1.57079633f - p : p;
+  return std::copysign(r, x);
 }
 
 // Deterministic per-(seed, frame, bin) phase in [-pi, pi): the same wherever the frame falls
@@ -78,6 +121,8 @@ class BucketQueue {
     head_[bucket] = item;
     if (bucket > top_) top_ = bucket;
   }
+  // Bucket of the next pop. Precondition: !empty().
+  int top_bucket() const { return top_; }
   // Precondition: !empty().
   int32_t pop() {
     const int32_t item = head_[top_];

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "dsp/error.hpp"
+#include "dsp/transpose.hpp"
 
 namespace fk::dsp {
 
@@ -15,7 +16,6 @@ namespace {
 constexpr int kMinFft = 16;
 constexpr int kMaxFft = 65536;
 constexpr double kTwoPi = 6.283185307179586476925286766559;
-constexpr float kEnvelopeFloor = 1e-11f;  // torch.istft's threshold
 }  // namespace
 
 void validate_fft_params(int n_fft, int hop) {
@@ -37,11 +37,14 @@ StftPlan::StftPlan(int n_fft, int hop) : n_fft_(n_fft), hop_(hop), fft_(n_fft) {
   for (int i = 0; i < n_fft; ++i)
     window_[i] = static_cast<float>(0.5 - 0.5 * std::cos(kTwoPi * i / n_fft));
   inv_env_.assign(hop, 0.0f);
+  double min_env = 1e300;
   for (int r = 0; r < hop; ++r) {
     double s = 0.0;
     for (int i = r; i < n_fft; i += hop) s += double(window_[i]) * window_[i];
-    inv_env_[r] = s > kEnvelopeFloor ? static_cast<float>(1.0 / s) : 0.0f;
+    inv_env_[r] = static_cast<float>(1.0 / s);  // hop <= n_fft/2 keeps s >= 0.5
+    min_env = std::min(min_env, s);
   }
+  synthesis_floor_ = static_cast<float>(0.5 * min_env);
 }
 
 int64_t StftPlan::groups(int64_t n_frames) const {
@@ -51,74 +54,158 @@ int64_t StftPlan::groups(int64_t n_frames) const {
 
 namespace {
 
-// Gather frames [t0, t0+L) of xp, windowed, into the interleaved work buffer.
-inline void gather_frames(const float* xp, int64_t t0, int64_t n_frames, int n_fft, int hop,
-                          const float* w, float* work) {
+// Gather frames [t0, t0+L), windowed, into the interleaved work buffer. Frame t starts at
+// signal index t*hop + offset; frames that stick out of [0, n) read the signal reflected
+// about its ends (stft's centre padding), all others read it directly.
+inline void gather_frames(const float* x, int64_t n, int64_t offset, int64_t t0, int64_t n_frames,
+                          int n_fft, int hop, const float* w, float* work) {
   const int L = fft_lanes();
+  const float* src[16];
+  bool direct = true;
+  for (int l = 0; l < L; ++l) {
+    const int64_t s0 = (t0 + l) * hop + offset;
+    src[l] = x + s0;
+    if (t0 + l >= n_frames || s0 < 0 || s0 + n_fft > n) direct = false;
+  }
+  if (direct) {
+    int i0 = 0;
+#ifdef FK_HAVE_AVX_TRANSPOSE
+    if (L == 8)
+      for (; i0 + 8 <= n_fft; i0 += 8) rows_to_lanes(src, i0, work + i0 * 8, w + i0);
+#endif
+    for (int i = i0; i < n_fft; ++i) {
+      const float wi = w[i];
+      float* dst = work + i * L;
+      for (int l = 0; l < L; ++l) dst[l] = src[l][i] * wi;
+    }
+    return;
+  }
   for (int l = 0; l < L; ++l) {
     const int64_t t = t0 + l;
-    if (t < n_frames) {
-      const float* src = xp + t * hop;
-      for (int i = 0; i < n_fft; ++i) work[i * L + l] = src[i] * w[i];
-    } else {
+    if (t >= n_frames) {
       for (int i = 0; i < n_fft; ++i) work[i * L + l] = 0.0f;
+      continue;
     }
+    const int64_t s0 = t * hop + offset;
+    for (int i = 0; i < n_fft; ++i) {
+      int64_t j = s0 + i;
+      if (j < 0) j = -j;
+      if (j >= n) j = 2 * (n - 1) - j;
+      work[i * L + l] = x[j] * w[i];
+    }
+  }
+}
+
+// One group of interleaved half-complex frames -> frame-major spectrogram rows.
+inline void scatter_group(const float* work, int n_fft, int64_t t0, int lanes, cfloat* S) {
+  const int L = fft_lanes(), nb = n_fft / 2 + 1;
+#ifdef FK_HAVE_AVX_TRANSPOSE
+  // Half-complex row r (1 <= r <= n-2) is float r+1 of the frame's complex array.
+  if (L == 8 && lanes == 8) {
+    float* rows[8];
+    for (int l = 0; l < 8; ++l) rows[l] = reinterpret_cast<float*>(S + (t0 + l) * nb);
+    int r = 1;
+    for (; r + 8 <= n_fft - 1; r += 8) lanes_to_rows(work + r * 8, rows, r + 1, nullptr, false);
+    for (int l = 0; l < 8; ++l) {
+      for (int q = r; q <= n_fft - 2; ++q) rows[l][q + 1] = work[q * 8 + l];
+      rows[l][0] = work[l];
+      rows[l][1] = 0.0f;
+      rows[l][n_fft] = work[(n_fft - 1) * 8 + l];
+      rows[l][n_fft + 1] = 0.0f;
+    }
+    return;
+  }
+#endif
+  for (int l = 0; l < lanes; ++l) {
+    cfloat* row = S + (t0 + l) * nb;
+    row[0] = cfloat(work[l], 0.0f);
+    for (int k = 1; k < nb - 1; ++k) row[k] = cfloat(work[(2 * k - 1) * L + l], work[2 * k * L + l]);
+    row[nb - 1] = cfloat(work[(n_fft - 1) * L + l], 0.0f);
+  }
+}
+
+// Spectrogram (any layout) -> one group of interleaved half-complex frames.
+inline void gather_group(const cfloat* S, SpecLayout lay, int n_fft, int64_t t0, int lanes,
+                         float* work) {
+  const int L = fft_lanes(), nb = n_fft / 2 + 1;
+  if (lanes < L) std::memset(work, 0, sizeof(float) * n_fft * L);
+  if (lay.frame == 1) {  // bin-major: the lanes of one bin are adjacent
+    for (int l = 0; l < lanes; ++l) work[l] = S[t0 + l].real();
+    for (int k = 1; k < nb - 1; ++k) {
+      const cfloat* row = S + k * lay.bin + t0;
+      float* re = work + (2 * k - 1) * L;
+      for (int l = 0; l < lanes; ++l) {
+        re[l] = row[l].real();
+        re[L + l] = row[l].imag();
+      }
+    }
+    const cfloat* last = S + (nb - 1) * lay.bin + t0;
+    for (int l = 0; l < lanes; ++l) work[(n_fft - 1) * L + l] = last[l].real();
+    return;
+  }
+#ifdef FK_HAVE_AVX_TRANSPOSE
+  if (L == 8 && lanes == 8 && lay.bin == 1) {  // frame-major: transpose 8x8 blocks
+    const float* rows[8];
+    for (int l = 0; l < 8; ++l) rows[l] = reinterpret_cast<const float*>(S + (t0 + l) * lay.frame);
+    int r = 1;
+    for (; r + 8 <= n_fft - 1; r += 8) rows_to_lanes(rows, r + 1, work + r * 8, nullptr);
+    for (int l = 0; l < 8; ++l) {
+      for (int q = r; q <= n_fft - 2; ++q) work[q * 8 + l] = rows[l][q + 1];
+      work[l] = rows[l][0];
+      work[(n_fft - 1) * 8 + l] = rows[l][n_fft];
+    }
+    return;
+  }
+#endif
+  for (int l = 0; l < lanes; ++l) {  // frame-major or strided: walk each frame
+    const cfloat* col = S + (t0 + l) * lay.frame;
+    work[l] = col[0].real();
+    for (int k = 1; k < nb - 1; ++k) {
+      const cfloat v = col[k * lay.bin];
+      work[(2 * k - 1) * L + l] = v.real();
+      work[2 * k * L + l] = v.imag();
+    }
+    work[(n_fft - 1) * L + l] = col[(nb - 1) * lay.bin].real();
+  }
+}
+
+// Inverse-transformed group -> windowed overlap-add into y_full (frame t at t*hop).
+inline void overlap_add_group(const float* work, int n_fft, int hop, int64_t t0, int lanes,
+                              const float* w, float* y_full) {
+  const int L = fft_lanes();
+#ifdef FK_HAVE_AVX_TRANSPOSE
+  if (L == 8 && lanes == 8 && n_fft % 8 == 0) {
+    float* rows[8];
+    for (int l = 0; l < 8; ++l) rows[l] = y_full + (t0 + l) * hop;
+    for (int i = 0; i < n_fft; i += 8) lanes_to_rows(work + i * 8, rows, i, w + i, true);
+    return;
+  }
+#endif
+  for (int l = 0; l < lanes; ++l) {
+    float* dst = y_full + (t0 + l) * hop;
+    for (int i = 0; i < n_fft; ++i) dst[i] += work[i * L + l] * w[i];
   }
 }
 
 }  // namespace
 
-void StftPlan::analyse(const float* xp, int64_t n_frames, float* hc) const {
+void StftPlan::analyse_group(const float* y_full, int64_t n_frames, int64_t g,
+                             float* work) const {
   const int L = fft_lanes();
-  const int64_t G = groups(n_frames);
-  for (int64_t g = 0; g < G; ++g) {
-    float* work = hc + g * n_fft_ * L;
-    gather_frames(xp, g * L, n_frames, n_fft_, hop_, window_.data(), work);
-    fft_.forward_batch(work);
-  }
+  gather_frames(y_full, n_fft_ + int64_t(hop_) * (n_frames - 1), 0, g * L, n_frames, n_fft_, hop_,
+                window_.data(), work);
+  fft_.forward_batch(work);
 }
 
-void StftPlan::to_hc(const cfloat* S, int64_t n_frames, float* hc) const {
+void StftPlan::synthesise_group(float* work, int64_t n_frames, int64_t g, float* y_full) const {
   const int L = fft_lanes();
-  const int64_t G = groups(n_frames);
-  const int nb = bins();
-  for (int64_t g = 0; g < G; ++g) {
-    float* work = hc + g * n_fft_ * L;
-    const int64_t t0 = g * L;
-    const int lanes = static_cast<int>(std::min<int64_t>(L, n_frames - t0));
-    if (lanes < L) std::memset(work, 0, sizeof(float) * n_fft_ * L);
-    for (int l = 0; l < lanes; ++l) {
-      const int64_t t = t0 + l;
-      work[l] = S[t].real();
-      for (int k = 1; k < nb - 1; ++k) {
-        const cfloat v = S[k * n_frames + t];
-        work[(2 * k - 1) * L + l] = v.real();
-        work[(2 * k) * L + l] = v.imag();
-      }
-      work[(n_fft_ - 1) * L + l] = S[(nb - 1) * n_frames + t].real();
-    }
-  }
+  fft_.inverse_batch(work, 1.0f / n_fft_);
+  const int lanes = static_cast<int>(std::min<int64_t>(L, n_frames - g * L));
+  overlap_add_group(work, n_fft_, hop_, g * L, lanes, window_.data(), y_full);
 }
 
-void StftPlan::from_hc(const float* hc, int64_t n_frames, cfloat* S) const {
-  const int L = fft_lanes();
-  const int64_t G = groups(n_frames);
-  const int nb = bins();
-  for (int64_t g = 0; g < G; ++g) {
-    const float* work = hc + g * n_fft_ * L;
-    const int64_t t0 = g * L;
-    const int lanes = static_cast<int>(std::min<int64_t>(L, n_frames - t0));
-    for (int l = 0; l < lanes; ++l) {
-      const int64_t t = t0 + l;
-      S[t] = cfloat(work[l], 0.0f);
-      for (int k = 1; k < nb - 1; ++k)
-        S[k * n_frames + t] = cfloat(work[(2 * k - 1) * L + l], work[(2 * k) * L + l]);
-      S[(nb - 1) * n_frames + t] = cfloat(work[(n_fft_ - 1) * L + l], 0.0f);
-    }
-  }
-}
-
-void StftPlan::normalise_envelope(float* y_full, int64_t n_frames) const {
+void StftPlan::normalise_envelope(float* y_full, int64_t n_frames, EnvelopeFloor fl) const {
+  const double floor = envelope_floor(fl);
   const int64_t total = n_fft_ + hop_ * (n_frames - 1);
   // Interior: every frame offset congruent to j mod hop is present.
   const int64_t lo = n_fft_ - 1, hi = hop_ * (n_frames - 1);
@@ -131,41 +218,24 @@ void StftPlan::normalise_envelope(float* y_full, int64_t n_frames) const {
       const float w = window_[j - t * hop_];
       s += double(w) * w;
     }
-    y_full[j] = s > kEnvelopeFloor ? static_cast<float>(y_full[j] / s) : 0.0f;
+    y_full[j] = fl == EnvelopeFloor::Exact ? (s > floor ? static_cast<float>(y_full[j] / s) : 0.0f)
+                                           : static_cast<float>(y_full[j] / std::max(s, floor));
   };
   if (lo > hi) {
     for (int64_t j = 0; j < total; ++j) direct(j);
     return;
   }
   for (int64_t j = 0; j < lo; ++j) direct(j);
-  int64_t j = lo;
-  int r = static_cast<int>(j % hop_);
   const float* inv = inv_env_.data();
-  for (; j <= hi; ++j) {
-    y_full[j] *= inv[r];
-    if (++r == hop_) r = 0;
+  for (int64_t j = lo; j <= hi;) {  // whole periods, so the inner loop vectorises
+    const int r0 = static_cast<int>(j % hop_);
+    const int64_t len = std::min<int64_t>(hop_ - r0, hi + 1 - j);
+    float* yj = y_full + j;
+    const float* iv = inv + r0;
+    for (int64_t q = 0; q < len; ++q) yj[q] *= iv[q];
+    j += len;
   }
-  for (j = hi + 1; j < total; ++j) direct(j);
-}
-
-void StftPlan::synthesise(const float* hc, int64_t n_frames, float* y_full, float* work) const {
-  const int L = fft_lanes();
-  const int64_t G = groups(n_frames);
-  const int64_t total = n_fft_ + hop_ * (n_frames - 1);
-  std::memset(y_full, 0, sizeof(float) * total);
-  const float scale = 1.0f / n_fft_;
-  const float* w = window_.data();
-  for (int64_t g = 0; g < G; ++g) {
-    std::memcpy(work, hc + g * n_fft_ * L, sizeof(float) * n_fft_ * L);
-    fft_.inverse_batch(work, scale);
-    const int64_t t0 = g * L;
-    const int lanes = static_cast<int>(std::min<int64_t>(L, n_frames - t0));
-    for (int l = 0; l < lanes; ++l) {
-      float* dst = y_full + (t0 + l) * hop_;
-      for (int i = 0; i < n_fft_; ++i) dst[i] += work[i * L + l] * w[i];
-    }
-  }
-  normalise_envelope(y_full, n_frames);
+  for (int64_t j = hi + 1; j < total; ++j) direct(j);
 }
 
 void StftPlan::stft(const float* x, int64_t n, cfloat* out) const {
@@ -175,34 +245,18 @@ void StftPlan::stft(const float* x, int64_t n, cfloat* out) const {
                 "signal of " + std::to_string(n) + " samples is too short for n_fft " +
                     std::to_string(n_fft_) + " (reflect padding needs more than n_fft/2 samples)");
   const int64_t F = stft_frames(n, hop_);
-  std::vector<float> xp(static_cast<size_t>(n + 2 * pad));
-  for (int64_t j = 0; j < n + 2 * pad; ++j) {
-    int64_t idx = j - pad;
-    if (idx < 0) idx = -idx;
-    if (idx >= n) idx = 2 * (n - 1) - idx;
-    xp[j] = x[idx];
-  }
   const int L = fft_lanes();
   AlignedFloats work(static_cast<size_t>(n_fft_) * L);
-  const int64_t G = groups(F);
-  const int nb = bins();
-  for (int64_t g = 0; g < G; ++g) {
-    gather_frames(xp.data(), g * L, F, n_fft_, hop_, window_.data(), work.data());
+  for (int64_t g = 0; g < groups(F); ++g) {
+    gather_frames(x, n, -pad, g * L, F, n_fft_, hop_, window_.data(), work.data());
     fft_.forward_batch(work.data());
-    const int64_t t0 = g * L;
-    const int lanes = static_cast<int>(std::min<int64_t>(L, F - t0));
-    const float* wk = work.data();
-    for (int l = 0; l < lanes; ++l) {
-      const int64_t t = t0 + l;
-      out[t] = cfloat(wk[l], 0.0f);
-      for (int k = 1; k < nb - 1; ++k)
-        out[k * F + t] = cfloat(wk[(2 * k - 1) * L + l], wk[(2 * k) * L + l]);
-      out[(nb - 1) * F + t] = cfloat(wk[(n_fft_ - 1) * L + l], 0.0f);
-    }
+    const int lanes = static_cast<int>(std::min<int64_t>(L, F - g * L));
+    scatter_group(work.data(), n_fft_, g * L, lanes, out);
   }
 }
 
-void StftPlan::istft(const cfloat* S, int64_t n_frames, float* y, int64_t length) const {
+void StftPlan::istft(const cfloat* S, SpecLayout lay, int64_t n_frames, float* y,
+                     int64_t length, EnvelopeFloor floor) const {
   const int L = fft_lanes();
   const int64_t total = n_fft_ + hop_ * (n_frames - 1);
   std::vector<float> y_full(static_cast<size_t>(total));
@@ -210,30 +264,13 @@ void StftPlan::istft(const cfloat* S, int64_t n_frames, float* y, int64_t length
   const int64_t G = groups(n_frames);
   const float scale = 1.0f / n_fft_;
   const float* w = window_.data();
-  // Gather one group at a time (to_hc works on whole spectrograms; this avoids a copy).
-  const int nb = bins();
   for (int64_t g = 0; g < G; ++g) {
-    float* wk = work.data();
-    const int64_t t0 = g * L;
-    const int lanes = static_cast<int>(std::min<int64_t>(L, n_frames - t0));
-    if (lanes < L) work.zero();
-    for (int l = 0; l < lanes; ++l) {
-      const int64_t t = t0 + l;
-      wk[l] = S[t].real();
-      for (int k = 1; k < nb - 1; ++k) {
-        const cfloat v = S[k * n_frames + t];
-        wk[(2 * k - 1) * L + l] = v.real();
-        wk[(2 * k) * L + l] = v.imag();
-      }
-      wk[(n_fft_ - 1) * L + l] = S[(nb - 1) * n_frames + t].real();
-    }
-    fft_.inverse_batch(wk, scale);
-    for (int l = 0; l < lanes; ++l) {
-      float* dst = y_full.data() + (t0 + l) * hop_;
-      for (int i = 0; i < n_fft_; ++i) dst[i] += wk[i * L + l] * w[i];
-    }
+    const int lanes = static_cast<int>(std::min<int64_t>(L, n_frames - g * L));
+    gather_group(S, lay, n_fft_, g * L, lanes, work.data());
+    fft_.inverse_batch(work.data(), scale);
+    overlap_add_group(work.data(), n_fft_, hop_, g * L, lanes, w, y_full.data());
   }
-  normalise_envelope(y_full.data(), n_frames);
+  normalise_envelope(y_full.data(), n_frames, floor);
   const int pad = n_fft_ / 2;
   const int64_t avail = std::max<int64_t>(0, total - pad);
   const int64_t ncopy = std::min(length, avail);

@@ -1,8 +1,10 @@
 // STFT and inverse STFT: centred frames, reflect padding, periodic Hann, window-sum
 // normalised inverse (the conventions of torch.stft/istft with center=True).
 //
-// Spectrogram layout: frequency-major, S[k * n_frames + t], k < n_fft/2+1, like librosa and
-// torch. Internally frames travel in groups of fft_lanes() for SIMD.
+// Spectrograms are addressed through a SpecLayout, so both orders work without copies:
+// stft() writes frame-major (each frame's bins contiguous, what the FFT produces; Python
+// exposes it as a [bins, frames] view, as torch does), models and numpy users often hand over
+// bin-major [bins, frames] arrays. Internally frames travel in groups of fft_lanes() for SIMD.
 #pragma once
 #include <complex>
 #include <cstdint>
@@ -15,8 +17,24 @@ namespace fk::dsp {
 
 using cfloat = std::complex<float>;
 
+// Element (bin k, frame t) of a spectrogram lives at data[k * bin + t * frame].
+struct SpecLayout {
+  int64_t bin;
+  int64_t frame;
+  static SpecLayout bin_major(int64_t n_frames) { return {n_frames, 1}; }
+  static SpecLayout frame_major(int64_t n_bins) { return {1, n_bins}; }
+};
+
 // Checks n_fft and hop; throws fk::Error naming the bad one.
 void validate_fft_params(int n_fft, int hop);
+
+// Dividing the overlap-add by the window-sum envelope is exact for a consistent spectrogram
+// wherever the envelope is not zero (torch.istft divides wherever it exceeds 1e-11). Past the
+// last frame's centre it tends to zero, and for a spectrogram a model or a phase method made
+// (never quite consistent) that division amplifies the last window's tail a millionfold: a
+// click at the end of every sound. Synthesis therefore divides by at least `synthesis_floor()`
+// (half the smallest steady-state envelope): a gentle fade past the end, no change inside.
+enum class EnvelopeFloor { Exact, Synthesis };
 
 // Frames that stft() makes from n samples: 1 + n / hop.
 int64_t stft_frames(int64_t n_samples, int hop);
@@ -35,31 +53,37 @@ class StftPlan {
   // 1 / sum_t w^2[j - t*hop] for j in the interior of a long signal, indexed by j % hop.
   const std::vector<float>& inv_envelope_periodic() const { return inv_env_; }
 
-  // x: n samples (n > n_fft/2 for reflect padding). out: bins * n_frames complex.
+  // x: n samples (n > n_fft/2 for reflect padding). out: n_frames * bins complex,
+  // frame-major (SpecLayout::frame_major(bins())).
   void stft(const float* x, int64_t n, cfloat* out) const;
-  // S: bins x n_frames. Writes `length` samples (the centred trim of the overlap-add,
-  // zero-padded if length is longer than the signal).
-  void istft(const cfloat* S, int64_t n_frames, float* y, int64_t length) const;
+  // Writes `length` samples (the centred trim of the overlap-add, zero-padded if length is
+  // longer than the signal).
+  void istft(const cfloat* S, SpecLayout layout, int64_t n_frames, float* y, int64_t length,
+             EnvelopeFloor floor = EnvelopeFloor::Exact) const;
+  float envelope_floor(EnvelopeFloor f) const { return f == EnvelopeFloor::Exact ? 1e-11f : synthesis_floor_; }
 
   // --- pieces shared with Griffin-Lim (grouped half-complex layout) ---
   // A spectrogram held as groups of lanes frames: group g, half-complex index i, lane l at
   // hc[(g * n_fft + i) * lanes + l].
   int64_t groups(int64_t n_frames) const;
-  // Analyse frames t = 0..n_frames-1 of `xp`, frame t starting at xp[t*hop] (no padding here).
-  void analyse(const float* xp, int64_t n_frames, float* hc) const;
-  // Inverse transform, window and overlap-add all frames into y_full (n_fft + hop*(F-1)
-  // samples), then divide by the window envelope. `work` holds n_fft*lanes floats.
-  void synthesise(const float* hc, int64_t n_frames, float* y_full, float* work) const;
-  void to_hc(const cfloat* S, int64_t n_frames, float* hc) const;
-  void from_hc(const float* hc, int64_t n_frames, cfloat* S) const;
+  // Griffin-Lim's building blocks, one group of fft_lanes() frames at a time so that the
+  // caller can fuse its per-bin work with the transforms (no whole-spectrogram buffers).
+  // Frame t of a full-length signal y_full (n_fft + hop*(F-1) samples) starts at t*hop.
+  // analyse_group: window and forward-transform group g of y_full into work (n_fft*lanes).
+  void analyse_group(const float* y_full, int64_t n_frames, int64_t g, float* work) const;
+  // synthesise_group: inverse-transform work (group g's spectrum, destroyed) and overlap-add
+  // it, windowed, into y_full (which the caller zeroed).
+  void synthesise_group(float* work, int64_t n_frames, int64_t g, float* y_full) const;
   // Divide y_full by the window-sum envelope (zero where the envelope vanishes).
-  void normalise_envelope(float* y_full, int64_t n_frames) const;
+  void normalise_envelope(float* y_full, int64_t n_frames,
+                          EnvelopeFloor floor = EnvelopeFloor::Exact) const;
 
  private:
   int n_fft_, hop_;
   RealFFT fft_;
   std::vector<float> window_;
   std::vector<float> inv_env_;
+  float synthesis_floor_;
 };
 
 // Process-wide cache: one plan per (n_fft, hop). Creation is locked; use is lock-free.

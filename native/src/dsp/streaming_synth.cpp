@@ -16,6 +16,7 @@ StreamingSynth::StreamingSynth(int n_fft, int hop, StreamMethod method, uint64_t
   auto plan = get_stft_plan(n_fft, hop);
   window_ = plan->window();
   inv_env_ = plan->inv_envelope_periodic();
+  env_floor_ = plan->envelope_floor(EnvelopeFloor::Synthesis);
   adv_ = bin_advance(nb_, n_fft, hop);
   for (int i = 0; i < 3; ++i) {
     s_[i].assign(nb_, 0.0f);
@@ -205,7 +206,7 @@ void StreamingSynth::emit(int64_t upto, float* out, int64_t* written) noexcept {
         const float w = window_[j - tt * hop_];
         e += w * w;
       }
-      v = e > 1e-11f ? v / e : 0.0f;
+      v = v / std::max(e, env_floor_);
     } else {
       v *= inv_env_[j % hop_];
     }

@@ -55,7 +55,7 @@ class StreamingSynth {
   StreamMethod method_;
   uint64_t seed_;
   double gamma_;
-  float range_, inv_range_;
+  float range_, inv_range_, env_floor_;
   RealFFT fft_;
   std::vector<float> window_, inv_env_, adv_;
   // Per-frame state: log-magnitudes and magnitudes of the pending frame and the two before.

@@ -41,7 +41,16 @@ void validate_settings(const FeatureSettings& s) {
   validate_fft_params(s.n_fft, s.hop);
   if (!(s.log_floor > 0.0f) || !std::isfinite(s.log_floor))
     throw Error(Status::InvalidArgument, "log_floor must be a positive number");
-  // mel_filterbank checks sample rate, n_mels, fmin and fmax.
+  if (!std::isfinite(s.sample_rate) || s.sample_rate < 1000.0 || s.sample_rate > 384000.0)
+    throw Error(Status::InvalidArgument,
+                "sample rate must be in [1000, 384000] Hz, got " + std::to_string(s.sample_rate));
+  if (s.n_mels < 1 || s.n_mels > 1024)
+    throw Error(Status::InvalidArgument, "n_mels must be in [1, 1024], got " + std::to_string(s.n_mels));
+  const double fmax = s.fmax > 0.0 ? s.fmax : s.sample_rate / 2.0;
+  if (!std::isfinite(s.fmin) || !std::isfinite(s.fmax) || s.fmin < 0.0 || fmax <= s.fmin ||
+      fmax > s.sample_rate / 2.0 + 1e-6)
+    throw Error(Status::InvalidArgument, "need 0 <= fmin < fmax <= sample_rate/2, got fmin " +
+                                             std::to_string(s.fmin) + ", fmax " + std::to_string(s.fmax));
 }
 
 Synthesizer::Synthesizer(const FeatureSettings& s) : settings_(s) {
@@ -84,14 +93,15 @@ std::vector<float> Synthesizer::to_linear(const float* spec, int64_t rows, int64
   return lin;
 }
 
-std::vector<float> pghi_synthesize(const StftPlan& plan, const float* mag, int64_t F,
-                                   int64_t length) {
+std::vector<float> pghi_synthesize(const StftPlan& plan, const float* mag, SpecLayout lay,
+                                   int64_t F, int64_t length, uint64_t seed) {
   std::vector<float> P(static_cast<size_t>(F) * plan.bins());
-  pghi_phase(plan, mag, F, kPghiTolerance, 0, P.data());
+  pghi_phase(plan, mag, lay, F, kPghiTolerance, seed, P.data());
   std::vector<cfloat> S(P.size());
-  apply_phase(plan, mag, P.data(), F, S.data());
+  apply_phase(plan, mag, lay, P.data(), F, S.data());
   std::vector<float> y(static_cast<size_t>(length));
-  plan.istft(S.data(), F, y.data(), length);
+  plan.istft(S.data(), SpecLayout::frame_major(plan.bins()), F, y.data(), length,
+             EnvelopeFloor::Synthesis);
   return y;
 }
 
@@ -103,27 +113,26 @@ std::vector<float> Synthesizer::synthesize(const float* spec, int64_t rows, int6
   std::vector<float> lin = to_linear(spec, rows, F, rs, fs, kind);
   if (length < 0) length = istft_default_length(F, plan_->hop());
   const StftPlan& plan = *plan_;
+  const SpecLayout lay = SpecLayout::bin_major(F);
   switch (method) {
     case PhaseMethod::Pghi:
-      if (seed == 0) return pghi_synthesize(plan, lin.data(), F, length);
-      [[fallthrough]];
+      return pghi_synthesize(plan, lin.data(), lay, F, length, seed);
     case PhaseMethod::Random: {
+      const int nb = plan.bins();
       std::vector<float> P(lin.size());
-      if (method == PhaseMethod::Pghi)
-        pghi_phase(plan, lin.data(), F, kPghiTolerance, seed, P.data());
-      else
-        for (int64_t t = 0; t < F; ++t)
-          for (int m = 0; m < plan.bins(); ++m) P[t * plan.bins() + m] = hashed_phase(seed, t, m);
+      for (int64_t t = 0; t < F; ++t)
+        for (int m = 0; m < nb; ++m) P[t * nb + m] = hashed_phase(seed, t, m);
       std::vector<cfloat> S(lin.size());
-      apply_phase(plan, lin.data(), P.data(), F, S.data());
+      apply_phase(plan, lin.data(), lay, P.data(), F, S.data());
       std::vector<float> y(static_cast<size_t>(length));
-      plan.istft(S.data(), F, y.data(), length);
+      plan.istft(S.data(), SpecLayout::frame_major(nb), F, y.data(), length,
+                 EnvelopeFloor::Synthesis);
       return y;
     }
     case PhaseMethod::GriffinLim:
     case PhaseMethod::PghiGriffinLim: {
       std::vector<float> y(static_cast<size_t>(length));
-      griffin_lim(plan, lin.data(), F, n_iter, 0.99f,
+      griffin_lim(plan, lin.data(), lay, F, n_iter, 0.99f,
                   method == PhaseMethod::GriffinLim ? GlInit::Random : GlInit::Pghi, seed, y.data(),
                   length);
       return y;

@@ -59,10 +59,10 @@ class Synthesizer {
   std::unique_ptr<MelInverse> inverse_;
 };
 
-// Offline entry points used by the Python API (linear magnitude [bins, frames], contiguous).
-std::vector<float> pghi_synthesize(const StftPlan& plan, const float* mag, int64_t n_frames,
-                                   int64_t length);
-float spectral_convergence_db(const StftPlan& plan, const float* mag, int64_t n_frames,
-                              const float* y, int64_t n);
+// Offline entry points used by the Python API.
+std::vector<float> pghi_synthesize(const StftPlan& plan, const float* mag, SpecLayout lay,
+                                   int64_t n_frames, int64_t length, uint64_t seed = 0);
+float spectral_convergence_db(const StftPlan& plan, const float* mag, SpecLayout lay,
+                              int64_t n_frames, const float* y, int64_t n);
 
 }  // namespace fk::dsp
