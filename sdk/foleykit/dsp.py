@@ -37,13 +37,28 @@ def _real(x, name: str) -> np.ndarray:
     return np.ascontiguousarray(a, dtype=np.float32)
 
 
+def _signal(x, name: str = "signal") -> np.ndarray:
+    shape = np.shape(x)  # before conversion: ascontiguousarray lifts 0-D to 1-D
+    if len(shape) != 1:
+        raise DSPError(f"{name} must be 1-D (samples,), got shape {shape}")
+    return _real(x, name)
+
+
+def _seed(seed) -> int:
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+        raise DSPError(f"seed must be an integer, got {type(seed).__name__}")
+    if not 0 <= int(seed) < 2**64:
+        raise DSPError(f"seed must be in [0, 2**64), got {seed}")
+    return int(seed)
+
+
 def stft(x, n_fft: int = 1024, hop: int = 256) -> np.ndarray:
     """Centred STFT with reflect padding and a periodic Hann window.
 
     x: ``(samples,)`` -> complex64 ``(n_fft // 2 + 1, 1 + samples // hop)``; equals
     ``torch.stft(center=True, return_complex=True)``.
     """
-    return _core.stft(_real(x, "signal"), n_fft, hop)
+    return _core.stft(_signal(x), n_fft, hop)
 
 
 def istft(S, n_fft: int = 1024, hop: int = 256, length: Optional[int] = None) -> np.ndarray:
@@ -76,7 +91,7 @@ def log_mel(x, sr: float = 48000.0, n_fft: int = 1024, hop: int = 256, n_mels: i
             fmin: float = 0.0, fmax: Optional[float] = None, log_floor: float = 1e-5) -> np.ndarray:
     """The feature the models learn: ``log(max(fb @ |stft(x)|, log_floor))``,
     ``(n_mels, frames)``."""
-    return _core.log_mel(_real(x, "signal"), float(sr), n_fft, hop, n_mels, float(fmin),
+    return _core.log_mel(_signal(x), float(sr), n_fft, hop, n_mels, float(fmin),
                          None if fmax is None else float(fmax), float(log_floor))
 
 
@@ -87,7 +102,7 @@ def griffin_lim(mag, n_iter: int = 32, momentum: float = 0.99, n_fft: int = 1024
     mag: ``(bins, frames)`` linear magnitude -> float32 waveform.
     """
     return _core.griffin_lim(_real(mag, "magnitude spectrogram"), int(n_iter), float(momentum),
-                             n_fft, hop, length, init, int(seed))
+                             n_fft, hop, length, init, _seed(seed))
 
 
 def pghi(mag, n_fft: int = 1024, hop: int = 256, length: Optional[int] = None) -> np.ndarray:
@@ -100,7 +115,7 @@ def spectral_convergence(mag, y, n_fft: int = 1024, hop: int = 256) -> float:
     """``20 log10(||mag - |stft(y)||| / ||mag||)`` in dB; lower is better. ``y`` must give as
     many frames as ``mag`` has."""
     return float(_core.spectral_convergence(_real(mag, "magnitude spectrogram"),
-                                            _real(y, "signal"), n_fft, hop))
+                                            _signal(y), n_fft, hop))
 
 
 def synthesize(spec, kind: str = "log_mel", method: str = "pghi", sr: float = 48000.0,
@@ -112,7 +127,7 @@ def synthesize(spec, kind: str = "log_mel", method: str = "pghi", sr: float = 48
     "pghi_griffin_lim" | "random" (the same code the C ABI's ``fk_synth_render`` runs)."""
     return _core.synthesize(_real(spec, "spectrogram"), kind, method, float(sr), n_fft, hop,
                             n_mels, float(fmin), None if fmax is None else float(fmax),
-                            int(n_iter), int(seed), length)
+                            int(n_iter), _seed(seed), length)
 
 
 class StreamingSynth:
@@ -125,7 +140,7 @@ class StreamingSynth:
     """
 
     def __init__(self, n_fft: int = 1024, hop: int = 256, method: str = "rtpghi", seed: int = 0):
-        self._s = _core.StreamingSynth(n_fft, hop, method, int(seed))
+        self._s = _core.StreamingSynth(n_fft, hop, method, _seed(seed))
 
     @property
     def n_fft(self) -> int:
