@@ -1,0 +1,26 @@
+"""``foleykit bench dsp``: measurements against peers; see :mod:`foleykit.bench.dsp`."""
+from __future__ import annotations
+
+import argparse
+
+
+def register(subparsers: "argparse._SubParsersAction") -> None:
+    # foleykit.bench.dsp imports only the standard library at module level.
+    from ..bench import dsp as bench_dsp
+
+    bench = subparsers.add_parser("bench", help="benchmarks against peer libraries",
+                                  description="Benchmarks; they report, never fail on a target.")
+    suites = bench.add_subparsers(dest="suite", metavar="SUITE")
+    suites.required = True
+    dsp = suites.add_parser(
+        "dsp", help="STFT, iSTFT, Griffin-Lim, PGHI and streaming vs torch and librosa",
+        description=bench_dsp.__doc__.split("\n\n")[0] + " Single-threaded; prints a "
+        "markdown table and whether each target of the foundation issue is met.")
+    bench_dsp.add_arguments(dsp)
+    dsp.set_defaults(run=_run_dsp)
+
+
+def _run_dsp(args: argparse.Namespace) -> int:
+    from ..bench import dsp as bench_dsp
+
+    return bench_dsp.run_cli(args)
