@@ -37,6 +37,16 @@ def _real(x, name: str) -> np.ndarray:
     return np.ascontiguousarray(a, dtype=np.float32)
 
 
+def _spec(x, name: str) -> np.ndarray:
+    """A real spectrogram as float32, keeping its memory order (the core reads strides)."""
+    a = np.asarray(x)
+    if np.iscomplexobj(a):
+        raise DSPError(f"{name} must be real, got complex dtype {a.dtype}")
+    if a.dtype.kind not in "fiub":
+        raise DSPError(f"{name} must be numeric, got dtype {a.dtype}")
+    return a.astype(np.float32, copy=False)
+
+
 def _signal(x, name: str = "signal") -> np.ndarray:
     shape = np.shape(x)  # before conversion: ascontiguousarray lifts 0-D to 1-D
     if len(shape) != 1:
@@ -70,7 +80,7 @@ def istft(S, n_fft: int = 1024, hop: int = 256, length: Optional[int] = None) ->
     a = np.asarray(S)
     if not np.iscomplexobj(a):
         raise DSPError(f"spectrogram must be complex, got dtype {a.dtype}")
-    return _core.istft(np.ascontiguousarray(a, dtype=np.complex64), n_fft, hop, length)
+    return _core.istft(a.astype(np.complex64, copy=False), n_fft, hop, length)
 
 
 def mel_filterbank(sr: float, n_fft: int, n_mels: int, fmin: float = 0.0,
@@ -101,20 +111,20 @@ def griffin_lim(mag, n_iter: int = 32, momentum: float = 0.99, n_fft: int = 1024
 
     mag: ``(bins, frames)`` linear magnitude -> float32 waveform.
     """
-    return _core.griffin_lim(_real(mag, "magnitude spectrogram"), int(n_iter), float(momentum),
+    return _core.griffin_lim(_spec(mag, "magnitude spectrogram"), int(n_iter), float(momentum),
                              n_fft, hop, length, init, _seed(seed))
 
 
 def pghi(mag, n_fft: int = 1024, hop: int = 256, length: Optional[int] = None) -> np.ndarray:
     """Phase-gradient heap integration: a non-iterative phase estimate from the magnitude
     ``(bins, frames)``, then :func:`istft`. Cost is linear in the number of frames."""
-    return _core.pghi(_real(mag, "magnitude spectrogram"), n_fft, hop, length)
+    return _core.pghi(_spec(mag, "magnitude spectrogram"), n_fft, hop, length)
 
 
 def spectral_convergence(mag, y, n_fft: int = 1024, hop: int = 256) -> float:
     """``20 log10(||mag - |stft(y)||| / ||mag||)`` in dB; lower is better. ``y`` must give as
     many frames as ``mag`` has."""
-    return float(_core.spectral_convergence(_real(mag, "magnitude spectrogram"),
+    return float(_core.spectral_convergence(_spec(mag, "magnitude spectrogram"),
                                             _signal(y), n_fft, hop))
 
 
@@ -125,7 +135,7 @@ def synthesize(spec, kind: str = "log_mel", method: str = "pghi", sr: float = 48
     """The runtime's one-call hot path: a ``kind`` = "linear" | "mel" | "log_mel" spectrogram
     ``(rows, frames)`` to a waveform with ``method`` = "pghi" | "griffin_lim" |
     "pghi_griffin_lim" | "random" (the same code the C ABI's ``fk_synth_render`` runs)."""
-    return _core.synthesize(_real(spec, "spectrogram"), kind, method, float(sr), n_fft, hop,
+    return _core.synthesize(_spec(spec, "spectrogram"), kind, method, float(sr), n_fft, hop,
                             n_mels, float(fmin), None if fmax is None else float(fmax),
                             int(n_iter), _seed(seed), length)
 
@@ -155,7 +165,7 @@ class StreamingSynth:
         return self._s.method
 
     def push(self, mag_frames) -> np.ndarray:
-        return self._s.push(_real(mag_frames, "magnitude frames"))
+        return self._s.push(_spec(mag_frames, "magnitude frames"))
 
     def flush(self) -> np.ndarray:
         return self._s.flush()

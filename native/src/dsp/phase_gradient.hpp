@@ -19,8 +19,11 @@ constexpr float kTwoPiF = 6.28318530717959f;
 // gamma = 0.25645 * n^2 (Průša et al. 2017, table 1).
 inline double hann_gamma(int n) { return 0.25645 * double(n) * double(n); }
 
-// Default relative tolerance: bins 100 dB below the loudest get random phase.
-constexpr float kPghiTolerance = 1e-5f;
+// Default relative tolerance: bins 80 dB below the loudest get random phase instead of
+// being integrated. Measured on the test signals: 1e-4 and 1e-5 give the same spectral
+// convergence within 0.3 dB, and 1e-4 makes streaming about a third cheaper on impacts
+// (decaying tails drop out of the heap sooner).
+constexpr float kPghiTolerance = 1e-4f;
 
 // Wrap to [-pi, pi).
 inline float wrap_phase(float p) { return p - kTwoPiF * std::floor((p + kPi) * (1.0f / kTwoPiF)); }
@@ -95,44 +98,70 @@ inline float hashed_phase(uint64_t seed, int64_t frame, int bin) {
   return (static_cast<float>(z >> 40) * (1.0f / 16777216.0f)) * kTwoPiF - kPi;
 }
 
+// Index of the highest set bit of a non-zero word.
+inline int highest_bit(uint64_t v) {
+#if defined(_MSC_VER) && !defined(__clang__)
+  unsigned long i;
+  _BitScanReverse64(&i, v);
+  return static_cast<int>(i);
+#else
+  return 63 - __builtin_clzll(v);
+#endif
+}
+
 // Max-priority queue over integer items with priorities quantised into buckets: O(1) push
-// and amortised O(1) pop, so integration costs grow linearly with the spectrogram size.
+// and pop (a bitmap of non-empty buckets finds the top in at most 16 word tests), so
+// integration costs grow linearly with the spectrogram size. LIFO within a bucket.
 // Sized at construction; push/pop never allocate.
 class BucketQueue {
  public:
   static constexpr int kBuckets = 1024;
+  static constexpr int kWords = kBuckets / 64;
   BucketQueue() = default;
   explicit BucketQueue(size_t capacity) { reset_capacity(capacity); }
   void reset_capacity(size_t capacity) {
     next_.assign(capacity, -1);
     head_.assign(kBuckets, -1);
-    top_ = -1;
+    clear();
   }
   void clear() {
-    for (int b = 0; b <= top_; ++b) head_[b] = -1;
-    top_ = -1;
+    for (int w = 0; w < kWords; ++w) {
+      uint64_t bits = used_[w];
+      while (bits) {
+        const int b = highest_bit(bits);
+        head_[w * 64 + b] = -1;
+        bits &= ~(uint64_t(1) << b);
+      }
+      used_[w] = 0;
+    }
+    topw_ = -1;
   }
-  bool empty() {
-    while (top_ >= 0 && head_[top_] < 0) --top_;
-    return top_ < 0;
-  }
+  bool empty() const { return topw_ < 0; }
   void push(int32_t item, int bucket) {
     next_[item] = head_[bucket];
     head_[bucket] = item;
-    if (bucket > top_) top_ = bucket;
+    const int w = bucket >> 6;
+    used_[w] |= uint64_t(1) << (bucket & 63);
+    if (w > topw_) topw_ = w;
   }
   // Bucket of the next pop. Precondition: !empty().
-  int top_bucket() const { return top_; }
+  int top_bucket() const { return topw_ * 64 + highest_bit(used_[topw_]); }
   // Precondition: !empty().
   int32_t pop() {
-    const int32_t item = head_[top_];
-    head_[top_] = next_[item];
+    const int b = top_bucket();
+    const int32_t item = head_[b];
+    head_[b] = next_[item];
+    if (head_[b] < 0) {
+      used_[b >> 6] &= ~(uint64_t(1) << (b & 63));
+      while (topw_ >= 0 && !used_[topw_]) --topw_;
+    }
     return item;
   }
 
  private:
   std::vector<int32_t> next_, head_;
-  int top_ = -1;
+  uint64_t used_[kWords] = {};
+  int topw_ = -1;  // highest word of used_ that is non-zero, -1 when empty
 };
 
 // Bucket of a log-magnitude s given the threshold log-magnitude and the range above it.

@@ -187,6 +187,19 @@ inline void overlap_add_group(const float* work, int n_fft, int hop, int64_t t0,
   }
 }
 
+// Per-thread scratch reused across offline calls: a 10 s overlap-add buffer is 2 MB, and a
+// fresh one per call costs page faults and zeroing that show in the benchmarks.
+struct Scratch {
+  AlignedFloats work;
+  std::vector<float> y_full;
+};
+Scratch& scratch(size_t work_floats, size_t y_floats) {
+  thread_local Scratch s;
+  if (s.work.size() < work_floats) s.work.resize(work_floats);
+  if (s.y_full.size() < y_floats) s.y_full.resize(y_floats);
+  return s;
+}
+
 }  // namespace
 
 void StftPlan::analyse_group(const float* y_full, int64_t n_frames, int64_t g,
@@ -246,12 +259,12 @@ void StftPlan::stft(const float* x, int64_t n, cfloat* out) const {
                     std::to_string(n_fft_) + " (reflect padding needs more than n_fft/2 samples)");
   const int64_t F = stft_frames(n, hop_);
   const int L = fft_lanes();
-  AlignedFloats work(static_cast<size_t>(n_fft_) * L);
+  float* work = scratch(static_cast<size_t>(n_fft_) * L, 0).work.data();
   for (int64_t g = 0; g < groups(F); ++g) {
-    gather_frames(x, n, -pad, g * L, F, n_fft_, hop_, window_.data(), work.data());
-    fft_.forward_batch(work.data());
+    gather_frames(x, n, -pad, g * L, F, n_fft_, hop_, window_.data(), work);
+    fft_.forward_batch(work);
     const int lanes = static_cast<int>(std::min<int64_t>(L, F - g * L));
-    scatter_group(work.data(), n_fft_, g * L, lanes, out);
+    scatter_group(work, n_fft_, g * L, lanes, out);
   }
 }
 
@@ -259,22 +272,24 @@ void StftPlan::istft(const cfloat* S, SpecLayout lay, int64_t n_frames, float* y
                      int64_t length, EnvelopeFloor floor) const {
   const int L = fft_lanes();
   const int64_t total = n_fft_ + hop_ * (n_frames - 1);
-  std::vector<float> y_full(static_cast<size_t>(total));
-  AlignedFloats work(static_cast<size_t>(n_fft_) * L);
+  Scratch& sc = scratch(static_cast<size_t>(n_fft_) * L, static_cast<size_t>(total));
+  float* y_full = sc.y_full.data();
+  float* work = sc.work.data();
+  std::memset(y_full, 0, sizeof(float) * total);
   const int64_t G = groups(n_frames);
   const float scale = 1.0f / n_fft_;
   const float* w = window_.data();
   for (int64_t g = 0; g < G; ++g) {
     const int lanes = static_cast<int>(std::min<int64_t>(L, n_frames - g * L));
-    gather_group(S, lay, n_fft_, g * L, lanes, work.data());
-    fft_.inverse_batch(work.data(), scale);
-    overlap_add_group(work.data(), n_fft_, hop_, g * L, lanes, w, y_full.data());
+    gather_group(S, lay, n_fft_, g * L, lanes, work);
+    fft_.inverse_batch(work, scale);
+    overlap_add_group(work, n_fft_, hop_, g * L, lanes, w, y_full);
   }
-  normalise_envelope(y_full.data(), n_frames, floor);
+  normalise_envelope(y_full, n_frames, floor);
   const int pad = n_fft_ / 2;
   const int64_t avail = std::max<int64_t>(0, total - pad);
   const int64_t ncopy = std::min(length, avail);
-  if (ncopy > 0) std::memcpy(y, y_full.data() + pad, sizeof(float) * ncopy);
+  if (ncopy > 0) std::memcpy(y, y_full + pad, sizeof(float) * ncopy);
   for (int64_t j = std::max<int64_t>(ncopy, 0); j < length; ++j) y[j] = 0.0f;
 }
 

@@ -22,16 +22,15 @@ StreamingSynth::StreamingSynth(int n_fft, int hop, StreamMethod method, uint64_t
     s_[i].assign(nb_, 0.0f);
     mag_[i].assign(nb_, 0.0f);
   }
-  tg_prev_.assign(nb_, 0.0f);
-  tg_cur_.assign(nb_, 0.0f);
+  for (int i = 0; i < 3; ++i) {
+    tgr_[i].assign(nb_, 0.0f);
+    flipr_[i].assign(nb_, 0);
+  }
   fg_.assign(nb_, 0.0f);
   phase_prev_.assign(nb_, 0.0f);
   phase_cur_.assign(nb_, 0.0f);
-  tg_next_.assign(nb_, 0.0f);
   fg_next_.assign(nb_, 0.0f);
   phase_next_.assign(nb_, 0.0f);
-  flip_cur_.assign(nb_, 0);
-  flip_next_.assign(nb_, 0);
   owner_.assign(nb_, -1);
   done_.assign(2 * static_cast<size_t>(nb_), 0);
   order_.assign(2 * static_cast<size_t>(nb_), 0);
@@ -41,6 +40,14 @@ StreamingSynth::StreamingSynth(int n_fft, int hop, StreamMethod method, uint64_t
   scratch_.resize(fft_.scratch_bytes() / sizeof(float) + 16);
   acc_.assign(n_fft + hop, 0.0f);
   reset();
+}
+
+void StreamingSynth::set_gradients(int prev, int cur, int next) noexcept {
+  tgp_ = tgr_[prev].data();
+  tgc_ = tgr_[cur].data();
+  tgn_ = tgr_[next].data();
+  flc_ = flipr_[cur].data();
+  fln_ = flipr_[next].data();
 }
 
 void StreamingSynth::reset() noexcept {
@@ -71,8 +78,6 @@ void StreamingSynth::integrate(int64_t t, const float* s_prev, const float* s_cu
   }
   if (live_cur == 0) return;
   if (s_next) {
-    time_gradient(s_next, nb, n_fft_, hop_, gamma_, tg_next_.data());
-    peak_lock(s_next, nb, n_fft_, hop_, thresh, owner_.data(), flip_next_.data(), tg_next_.data());
     // No frame after the look-ahead yet: take the level as holding (s[t+2] = s[t+1]) and use
     // the centred form; a plain one-sided difference overstates the slope at onsets.
     freq_gradient(s_cur, s_next, 2.0f, nb, n_fft_, hop_, gamma_, fg_next_.data());
@@ -122,23 +127,23 @@ void StreamingSynth::integrate(int64_t t, const float* s_prev, const float* s_cu
     const int32_t item = queue_.pop();
     if (item >= 2 * nb) {  // previous frame: forward in time
       const int m = item - 2 * nb;
-      if (!done_[m]) settle(m, phase_prev_[m] + 0.5f * (tg_prev_[m] + tg_cur_[m]) + adv_[m]);
+      if (!done_[m]) settle(m, phase_prev_[m] + 0.5f * (tgp_[m] + tgc_[m]) + adv_[m]);
     } else if (item < nb) {  // current frame: along frequency, and forward to the look-ahead
       const int m = item;
       const float p = pc[m];
       if (m + 1 < nb && !done_[m + 1])
-        settle(m + 1, p + 0.5f * (fg_[m] + fg_[m + 1]) + (flip_cur_[m] ? kPi : 0.0f));
+        settle(m + 1, p + 0.5f * (fg_[m] + fg_[m + 1]) + (flc_[m] ? kPi : 0.0f));
       if (m > 0 && !done_[m - 1])
-        settle(m - 1, p - 0.5f * (fg_[m] + fg_[m - 1]) - (flip_cur_[m - 1] ? kPi : 0.0f));
-      if (!done_[nb + m]) settle(nb + m, p + 0.5f * (tg_cur_[m] + tg_next_[m]) + adv_[m]);
+        settle(m - 1, p - 0.5f * (fg_[m] + fg_[m - 1]) - (flc_[m - 1] ? kPi : 0.0f));
+      if (!done_[nb + m]) settle(nb + m, p + 0.5f * (tgc_[m] + tgn_[m]) + adv_[m]);
     } else {  // look-ahead frame: along frequency, and back to the current frame
       const int m = item - nb;
       const float p = pn[m];
       if (m + 1 < nb && !done_[item + 1])
-        settle(item + 1, p + 0.5f * (fg_next_[m] + fg_next_[m + 1]) + (flip_next_[m] ? kPi : 0.0f));
+        settle(item + 1, p + 0.5f * (fg_next_[m] + fg_next_[m + 1]) + (fln_[m] ? kPi : 0.0f));
       if (m > 0 && !done_[item - 1])
-        settle(item - 1, p - 0.5f * (fg_next_[m] + fg_next_[m - 1]) - (flip_next_[m - 1] ? kPi : 0.0f));
-      if (!done_[m]) settle(m, p - 0.5f * (tg_cur_[m] + tg_next_[m]) - adv_[m]);
+        settle(item - 1, p - 0.5f * (fg_next_[m] + fg_next_[m - 1]) - (fln_[m - 1] ? kPi : 0.0f));
+      if (!done_[m]) settle(m, p - 0.5f * (tgc_[m] + tgn_[m]) - adv_[m]);
     }
   }
 }
@@ -149,9 +154,6 @@ void StreamingSynth::process_frame(int64_t t, const float* s_prev, const float* 
   if (method_ == StreamMethod::Random) {
     for (int m = 0; m < nb_; ++m) phase_cur_[m] = hashed_phase(seed_, t, m);
   } else {
-    time_gradient(s_cur, nb_, n_fft_, hop_, gamma_, tg_cur_.data());
-    peak_lock(s_cur, nb_, n_fft_, hop_, maxlog_ - range_, owner_.data(), flip_cur_.data(),
-              tg_cur_.data());
     if (s_prev && s_next)
       freq_gradient(s_prev, s_next, 2.0f, nb_, n_fft_, hop_, gamma_, fg_.data());
     else if (s_next)
@@ -181,7 +183,6 @@ void StreamingSynth::process_frame(int64_t t, const float* s_prev, const float* 
   }
   // acc_base_ == t * hop here: frames are added in order and emit() advances by hop.
   for (int i = 0; i < n_fft_; ++i) acc_[i] += f[i] * window_[i];
-  std::swap(tg_prev_, tg_cur_);
   std::swap(phase_prev_, phase_cur_);
   ++frames_done_;
 }
@@ -195,6 +196,28 @@ void StreamingSynth::emit(int64_t upto, float* out, int64_t* written) noexcept {
   // The whole overlap-add support is returned: hop*(F-1) + n_fft/2 samples in all, so a
   // caller that knows the original length can cut it there without losing the last hop.
   const int64_t limit = upto;
+  if (!final_tail && acc_base_ >= n_fft_ - 1 && acc_base_ >= pad && acc_base_ % hop_ == 0 &&
+      upto - acc_base_ <= hop_) {
+    // Steady state: one hop of fully overlapped samples, a straight vectorisable loop.
+    const int64_t len = upto - acc_base_;
+    float* o = out + *written;
+    const float* a = acc_.data();
+    const float* inv = inv_env_.data();
+    for (int64_t k = 0; k < len; ++k) o[k] = a[k] * inv[k];
+    *written += len;
+  } else {
+    emit_slow(upto, final_tail, limit, out, written);
+  }
+  const int64_t shift = std::min<int64_t>(upto - acc_base_, static_cast<int64_t>(acc_.size()));
+  std::memmove(acc_.data(), acc_.data() + shift, sizeof(float) * (acc_.size() - shift));
+  std::fill(acc_.end() - shift, acc_.end(), 0.0f);
+  acc_base_ = upto;
+}
+
+void StreamingSynth::emit_slow(int64_t upto, bool final_tail, int64_t limit, float* out,
+                               int64_t* written) noexcept {
+  const int64_t pad = n_fft_ / 2;
+  const int64_t F = frames_done_;
   for (int64_t j = acc_base_; j < upto; ++j) {
     float v = acc_[j - acc_base_];
     if (j < n_fft_ - 1 || (final_tail && j > hop_ * (F - 1))) {
@@ -212,10 +235,6 @@ void StreamingSynth::emit(int64_t upto, float* out, int64_t* written) noexcept {
     }
     if (j >= pad && j < limit) out[(*written)++] = v;
   }
-  const int64_t shift = std::min<int64_t>(upto - acc_base_, static_cast<int64_t>(acc_.size()));
-  std::memmove(acc_.data(), acc_.data() + shift, sizeof(float) * (acc_.size() - shift));
-  std::fill(acc_.end() - shift, acc_.end(), 0.0f);
-  acc_base_ = upto;
 }
 
 Status StreamingSynth::push(const float* mag, int64_t n_frames, int64_t bin_stride,
@@ -237,8 +256,15 @@ Status StreamingSynth::push(const float* mag, int64_t n_frames, int64_t bin_stri
     float* mg = mag_[slot_].data();
     for (int m = 0; m < nb_; ++m) {
       mg[m] = mag[m * bin_stride + t * frame_stride];
-      s[m] = std::log(std::max(mg[m], 1e-30f));
+      s[m] = fast_log(std::max(mg[m], 1e-30f));
       maxlog_ = std::max(maxlog_, s[m]);
+    }
+    if (method_ == StreamMethod::Rtpghi) {
+      // Each frame's time gradient and side-lobe locking, once, when it arrives (threshold as
+      // of then); the frame then serves as look-ahead, current and previous frame in turn.
+      time_gradient(s, nb_, n_fft_, hop_, gamma_, tgr_[slot_].data());
+      peak_lock(s, nb_, n_fft_, hop_, maxlog_ - range_, owner_.data(), flipr_[slot_].data(),
+                tgr_[slot_].data());
     }
     ++frames_in_;
     if (method_ == StreamMethod::Random) {
@@ -247,6 +273,7 @@ Status StreamingSynth::push(const float* mag, int64_t n_frames, int64_t bin_stri
     } else if (frames_in_ >= 2) {
       const int64_t tc = frames_in_ - 2;
       const int cur = (slot_ + 2) % 3, prev = (slot_ + 1) % 3;
+      set_gradients(prev, cur, slot_);
       process_frame(tc, tc > 0 ? s_[prev].data() : nullptr, s_[cur].data(), s, mag_[cur].data());
       emit((tc + 1) * hop_, out, written);
     }
@@ -264,6 +291,7 @@ Status StreamingSynth::flush(float* out, int64_t capacity, int64_t* written) noe
     const int64_t tc = frames_in_ - 1;
     const int prev = (slot_ + 2) % 3;
     const int prev2 = (slot_ + 1) % 3;
+    set_gradients(prev, slot_, slot_);
     process_frame(tc, tc > 0 ? s_[prev].data() : nullptr, s_[slot_].data(), nullptr,
                   mag_[slot_].data(), tc > 1 ? s_[prev2].data() : nullptr);
   }

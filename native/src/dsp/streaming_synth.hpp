@@ -49,6 +49,8 @@ class StreamingSynth {
   void process_frame(int64_t t, const float* s_prev, const float* s_cur, const float* s_next,
                      const float* mag_cur, const float* s_prev2 = nullptr) noexcept;
   void emit(int64_t upto, float* out, int64_t* written) noexcept;
+  void emit_slow(int64_t upto, bool final_tail, int64_t limit, float* out, int64_t* written) noexcept;
+  void set_gradients(int prev_slot, int cur_slot, int next_slot) noexcept;
   void integrate(int64_t t, const float* s_prev, const float* s_cur, const float* s_next) noexcept;
 
   int n_fft_, hop_, nb_;
@@ -61,9 +63,14 @@ class StreamingSynth {
   // Per-frame state: log-magnitudes and magnitudes of the pending frame and the two before.
   std::vector<float> s_[3], mag_[3];
   int slot_ = 0;  // slot of the newest frame
-  std::vector<float> tg_prev_, tg_cur_, fg_, phase_prev_, phase_cur_;
-  std::vector<float> tg_next_, fg_next_, phase_next_;  // provisional, for the look-ahead frame
-  std::vector<uint8_t> done_, flip_cur_, flip_next_;
+  // Per slot of the frame ring: time-gradient corrections and side-lobe flips.
+  std::vector<float> tgr_[3];
+  std::vector<uint8_t> flipr_[3];
+  const float *tgp_ = nullptr, *tgc_ = nullptr, *tgn_ = nullptr;
+  const uint8_t *flc_ = nullptr, *fln_ = nullptr;
+  std::vector<float> fg_, phase_prev_, phase_cur_;
+  std::vector<float> fg_next_, phase_next_;  // provisional, for the look-ahead frame
+  std::vector<uint8_t> done_;
   std::vector<int32_t> owner_;
   std::vector<int32_t> order_, count_;
   BucketQueue queue_;

@@ -1,6 +1,8 @@
 #include "dsp/synthesis.hpp"
 
 #include <cmath>
+#include <limits>
+#include <cstdlib>
 #include <string>
 
 #include "dsp/griffin_lim.hpp"
@@ -23,9 +25,24 @@ void validate_spectrogram(const float* data, int64_t rows, int64_t frames, int64
     throw Error(Status::InvalidArgument, std::string(what) + " is too large (" +
                                              std::to_string(rows) + " x " +
                                              std::to_string(frames) + " values)");
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t t = 0; t < frames; ++t) {
-      const float v = data[r * row_stride + t * frame_stride];
+  // Walk in memory order (the smaller stride innermost): this runs on every call.
+  const bool rows_inner = std::llabs(row_stride) <= std::llabs(frame_stride);
+  const int64_t outer = rows_inner ? frames : rows, inner = rows_inner ? rows : frames;
+  const int64_t so = rows_inner ? frame_stride : row_stride, si = rows_inner ? row_stride : frame_stride;
+  for (int64_t o = 0; o < outer; ++o) {
+    const float* p = data + o * so;
+    // Branch-free so it vectorises: !(|v| <= FLT_MAX) is true for NaN and Inf.
+    int bad = 0;
+    const float lo = allow_negative ? -std::numeric_limits<float>::infinity() : 0.0f;
+    for (int64_t i = 0; i < inner; ++i) {
+      const float v = p[i * si];
+      bad |= static_cast<int>(!(std::fabs(v) <= std::numeric_limits<float>::max())) |
+             static_cast<int>(v < lo);
+    }
+    if (!bad) continue;
+    for (int64_t i = 0; i < inner; ++i) {  // name the first offender
+      const float v = p[i * si];
+      const int64_t r = rows_inner ? i : o, t = rows_inner ? o : i;
       if (!std::isfinite(v))
         throw Error(Status::NonFinite, std::string(what) + " contains " +
                                            (std::isnan(v) ? "NaN" : "Inf") + " at (row " +
@@ -35,6 +52,7 @@ void validate_spectrogram(const float* data, int64_t rows, int64_t frames, int64
                     std::string(what) + " has a negative magnitude " + std::to_string(v) +
                         " at (row " + std::to_string(r) + ", frame " + std::to_string(t) + ")");
     }
+  }
 }
 
 void validate_settings(const FeatureSettings& s) {
