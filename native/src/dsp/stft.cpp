@@ -218,9 +218,13 @@ void StftPlan::synthesise_group(float* work, int64_t n_frames, int64_t g, float*
 }
 
 void StftPlan::normalise_envelope(float* y_full, int64_t n_frames, EnvelopeFloor fl) const {
+  normalise_into(y_full, n_frames, fl, 0, n_fft_ + hop_ * (n_frames - 1), y_full);
+}
+
+void StftPlan::normalise_into(const float* y_full, int64_t n_frames, EnvelopeFloor fl,
+                              int64_t from, int64_t count, float* out) const {
   const double floor = envelope_floor(fl);
-  const int64_t total = n_fft_ + hop_ * (n_frames - 1);
-  // Interior: every frame offset congruent to j mod hop is present.
+  // Interior [lo, hi]: every frame offset congruent to j mod hop is present.
   const int64_t lo = n_fft_ - 1, hi = hop_ * (n_frames - 1);
   auto direct = [&](int64_t j) {
     int64_t t_lo = std::max<int64_t>(0, (j - n_fft_ + hop_) / hop_);
@@ -231,24 +235,24 @@ void StftPlan::normalise_envelope(float* y_full, int64_t n_frames, EnvelopeFloor
       const float w = window_[j - t * hop_];
       s += double(w) * w;
     }
-    y_full[j] = fl == EnvelopeFloor::Exact ? (s > floor ? static_cast<float>(y_full[j] / s) : 0.0f)
-                                           : static_cast<float>(y_full[j] / std::max(s, floor));
+    out[j - from] = fl == EnvelopeFloor::Exact
+                        ? (s > floor ? static_cast<float>(y_full[j] / s) : 0.0f)
+                        : static_cast<float>(y_full[j] / std::max(s, floor));
   };
-  if (lo > hi) {
-    for (int64_t j = 0; j < total; ++j) direct(j);
-    return;
-  }
-  for (int64_t j = 0; j < lo; ++j) direct(j);
+  const int64_t end = from + count;
+  int64_t j = from;
+  for (; j < end && (j < lo || j > hi); ++j) direct(j);  // head (or everything when lo > hi)
   const float* inv = inv_env_.data();
-  for (int64_t j = lo; j <= hi;) {  // whole periods, so the inner loop vectorises
+  while (j < end && j <= hi) {  // whole periods, so the inner loop vectorises
     const int r0 = static_cast<int>(j % hop_);
-    const int64_t len = std::min<int64_t>(hop_ - r0, hi + 1 - j);
-    float* yj = y_full + j;
+    const int64_t len = std::min<int64_t>({hop_ - r0, hi + 1 - j, end - j});
+    const float* yj = y_full + j;
+    float* oj = out + (j - from);
     const float* iv = inv + r0;
-    for (int64_t q = 0; q < len; ++q) yj[q] *= iv[q];
+    for (int64_t q = 0; q < len; ++q) oj[q] = yj[q] * iv[q];
     j += len;
   }
-  for (int64_t j = hi + 1; j < total; ++j) direct(j);
+  for (; j < end; ++j) direct(j);  // tail
 }
 
 void StftPlan::stft(const float* x, int64_t n, cfloat* out) const {
@@ -275,21 +279,24 @@ void StftPlan::istft(const cfloat* S, SpecLayout lay, int64_t n_frames, float* y
   Scratch& sc = scratch(static_cast<size_t>(n_fft_) * L, static_cast<size_t>(total));
   float* y_full = sc.y_full.data();
   float* work = sc.work.data();
-  std::memset(y_full, 0, sizeof(float) * total);
   const int64_t G = groups(n_frames);
   const float scale = 1.0f / n_fft_;
   const float* w = window_.data();
+  int64_t zeroed = 0;  // y_full is cleared just ahead of the overlap-add, while it is in cache
   for (int64_t g = 0; g < G; ++g) {
     const int lanes = static_cast<int>(std::min<int64_t>(L, n_frames - g * L));
+    const int64_t reach = (g * L + lanes - 1) * hop_ + n_fft_;
+    std::memset(y_full + zeroed, 0, sizeof(float) * (reach - zeroed));
+    zeroed = reach;
     gather_group(S, lay, n_fft_, g * L, lanes, work);
     fft_.inverse_batch(work, scale);
     overlap_add_group(work, n_fft_, hop_, g * L, lanes, w, y_full);
   }
-  normalise_envelope(y_full, n_frames, floor);
+  // Normalise straight into the output: the discarded first n_fft/2 samples cost nothing.
   const int pad = n_fft_ / 2;
   const int64_t avail = std::max<int64_t>(0, total - pad);
   const int64_t ncopy = std::min(length, avail);
-  if (ncopy > 0) std::memcpy(y, y_full + pad, sizeof(float) * ncopy);
+  if (ncopy > 0) normalise_into(y_full, n_frames, floor, pad, ncopy, y);
   for (int64_t j = std::max<int64_t>(ncopy, 0); j < length; ++j) y[j] = 0.0f;
 }
 

@@ -77,6 +77,10 @@ class StftPlan {
   // Divide y_full by the window-sum envelope (zero where the envelope vanishes).
   void normalise_envelope(float* y_full, int64_t n_frames,
                           EnvelopeFloor floor = EnvelopeFloor::Exact) const;
+  // The same for samples [from, from + count) of y_full, written to out[0..count) (which may
+  // be y_full + from).
+  void normalise_into(const float* y_full, int64_t n_frames, EnvelopeFloor floor, int64_t from,
+                      int64_t count, float* out) const;
 
  private:
   int n_fft_, hop_;

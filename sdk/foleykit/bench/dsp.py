@@ -29,8 +29,11 @@ GL_ITERS = 32
 GL_MOMENTUM = 0.99
 DURATIONS = (0.25, 1.0, 10.0)
 QUICK_DURATIONS = (0.25, 1.0)
-# Spectral convergence within this many dB of a peer's counts as "equal" (random inits differ).
-SC_TOLERANCE_DB = 0.5
+# Median spectral convergence within this many dB of a peer's counts as "equal": medians over
+# five draws still move by about 0.3 dB.
+SC_TOLERANCE_DB = 0.25
+# Random-phase draws whose median is the quality of each Griffin-Lim implementation.
+SC_SEEDS = (0, 1, 2, 3, 4)
 
 _THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 _CHILD_MARK = "_FOLEYKIT_BENCH_CHILD"
@@ -148,8 +151,20 @@ def _bench_clip(duration: float, repeats: int, budget_s: float) -> Dict[str, Any
         "foleykit": _measure(ours_gl, repeats, budget_s),
         "torch": _measure(torch_gl, repeats, budget_s),
         "librosa": _measure(librosa_gl, repeats, budget_s),
-        "sc_db": {"foleykit": sc(ours_gl()), "torch": sc(torch_gl().numpy()),
-                  "librosa": sc(librosa_gl())},
+        # Griffin-Lim from random phase lands anywhere in a band ~4 dB wide depending on the
+        # draw, so quality is the median over SC_SEEDS draws for every implementation.
+        "sc_db": {
+            "foleykit": float(np.median([sc(dsp.griffin_lim(
+                mag, n_iter=GL_ITERS, momentum=GL_MOMENTUM, n_fft=N_FFT, hop=HOP, length=n,
+                init="random", seed=s)) for s in SC_SEEDS])),
+            "torch": float(np.median([sc(_torch_fgla(magt, GL_ITERS, GL_MOMENTUM, n,
+                                                     seed=s).numpy()) for s in SC_SEEDS])),
+            "librosa": float(np.median([sc(librosa.griffinlim(
+                mag, n_iter=GL_ITERS, hop_length=HOP, n_fft=N_FFT, window="hann", center=True,
+                length=n, pad_mode="reflect", momentum=GL_MOMENTUM, init="random",
+                random_state=s)) for s in SC_SEEDS])),
+        },
+        "sc_seeds": list(SC_SEEDS),
     }
     out["pghi"] = {
         "foleykit": _measure(ours_pghi, repeats, budget_s),
