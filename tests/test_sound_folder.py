@@ -249,7 +249,7 @@ def test_labels_values_checked_and_files_kept(messy):
                    for r in rs), (rel, rs)
         assert col in items[rel].imputed  # the file stays, the value is the median
     assert items["impact/b_96k.flac"].controls["size"] == 2.0
-    labelled_velocity = [5.0, 7.0]  # a and clipped_mild; missing.wav is not in the dataset
+    labelled_velocity = [5.0, 7.0, 2.0]  # a, clipped_mild, r1; missing.wav is not in the data
     assert items["impact/d_44k.mp3"].controls["velocity"] == np.median(labelled_velocity)
     assert any("file not found" in r for r in reasons(f, "impact/missing.wav"))
     assert "impact/missing.wav" not in {it.file for it in f}
@@ -270,9 +270,9 @@ def test_derived_controls_and_knobs(messy):
     brightest = max(f, key=lambda it: it.controls["brightness"])
     assert brightest.file == "rain/take2/r4_96k_stereo.flac"
     assert brightest.controls["brightness"] == pytest.approx(4000, rel=0.05)
-    # A 0.5-peak sine reads about -9 LUFS (full scale is -3).
-    e = next(it for it in f if it.file == "impact/e_48k_float.wav")
-    assert e.controls["intensity"] == pytest.approx(-3.01 - 6.02, abs=0.7)
+    # BS.1770 reads a full-scale 1 kHz sine as -3.01 LUFS; this one peaks at 0.45 in mono.
+    a = next(it for it in f if it.file == "impact/a_44k_stereo.wav")
+    assert a.controls["intensity"] == pytest.approx(-3.01 + 20 * np.log10(0.45), abs=0.3)
     spec = f.controls["velocity"]
     assert spec.denormalize(spec.normalize(6.0)) == pytest.approx(6.0)
 
@@ -301,6 +301,16 @@ def test_broken_labels_file_does_not_lose_files(tmp_path):
     assert any("no 'file' column" in r for _, r in f.report)
 
 
+def test_duplicates_are_kept_and_flagged(tmp_path):
+    root = tmp_path / "s"
+    write_good(root, "cat/a.wav", GOOD["impact/a_44k_stereo.wav"])
+    (root / "other").mkdir()
+    shutil.copy(root / "cat" / "a.wav", root / "other" / "copy.wav")
+    f = SoundFolder(root, cache_dir=False, workers=2)
+    assert [it.file for it in f] == ["cat/a.wav", "other/copy.wav"]
+    assert f.report == [("other/copy.wav", "kept: same bytes as cat/a.wav")]
+
+
 def test_labels_give_category_to_top_level_files(tmp_path):
     root = tmp_path / "s"
     write_good(root, "loose.flac", GOOD["impact/b_96k.flac"])
@@ -323,7 +333,9 @@ def test_bad_feature_settings_are_refused(tmp_path):
     from foleykit import DSPError
 
     with pytest.raises(DSPError):
-        SoundFolder(tmp_path, n_fft=1000, cache_dir=False)
+        SoundFolder(tmp_path, hop=0, cache_dir=False)
+    with pytest.raises(DSPError):
+        SoundFolder(tmp_path, n_mels=0, cache_dir=False)
 
 
 # -- the cache ------------------------------------------------------------------------------
@@ -422,7 +434,8 @@ def test_inspect_prints_a_table_and_the_problems(messy, tmp_path, capsys):
     header = next(i for i, l in enumerate(lines) if l.startswith("category"))
     assert "files" in lines[header] and "sample rates" in lines[header]
     rows = {l.split()[0]: l for l in lines[header + 2:header + 6] if l.strip()}
-    assert rows["impact"].split()[1] == "6"  # a..e and the mildly clipped one
+    # a..e, the mildly clipped one, and locked.wav (refused only in the fixture's own scan)
+    assert rows["impact"].split()[1] == "7"
     assert "22.05k" in rows["impact"] and "96k" in rows["impact"] and "44.1k" in rows["impact"]
     assert rows["rain"].split()[1] == "4"
     assert rows["(top"].split()[2] == "0"  # stray.wav: a row with no usable file
@@ -430,7 +443,7 @@ def test_inspect_prints_a_table_and_the_problems(messy, tmp_path, capsys):
         if rel != "impact/locked.wav":  # only refused in the fixture's own scan
             assert rel in out
     assert "impact/missing.wav" in out and "not a number" in out and mild in out
-    assert "10 usable file(s) in 2 categories" in out
+    assert "11 usable file(s) in 2 categories" in out
 
 
 def test_inspect_fails_only_when_nothing_is_usable(tmp_path, capsys):
