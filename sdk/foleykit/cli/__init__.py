@@ -10,11 +10,13 @@ from __future__ import annotations
 import argparse
 from typing import Optional, Sequence
 
+from ..data import inspect as dataset
 from . import bench, demo
 
 __all__ = ["build_parser", "main"]
 
-_COMMANDS = (demo, bench)
+# Each has register(subparsers); heavy imports happen only when a subcommand runs.
+_COMMANDS = (demo, bench, dataset)
 
 
 def build_parser() -> argparse.ArgumentParser:
