@@ -1,4 +1,5 @@
 // The C ABI over the C++ core: argument checks, error codes and messages, no exceptions out.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <new>
@@ -72,7 +73,7 @@ struct fk_stream {
       fb = dsp::mel_filterbank(s.sample_rate, s.n_fft, s.n_mels, s.fmin, fmax);
       inverse.reset(new dsp::MelInverse(fb.data(), s.n_mels, s.n_fft / 2 + 1));
       mel.assign(s.n_mels, 0.0f);
-      lin.assign(s.n_fft / 2 + 1, 0.0f);
+      lin.assign(static_cast<size_t>(s.n_fft / 2 + 1) * dsp::kFftLanes, 0.0f);
     }
   }
   int rows() const { return input == FK_SPEC_KIND_LINEAR ? settings.n_fft / 2 + 1 : settings.n_mels; }
@@ -224,13 +225,19 @@ fk_result fk_stream_push(fk_stream* stream, const float* frames, int32_t n_frame
     if (log_in && v > 80.0f) return FK_RESULT_INVALID_ARGUMENT;  // as fk_synth_render
     if (!log_in && v < 0.0f) return FK_RESULT_NEGATIVE_MAGNITUDE;
   }
+  // Mel -> linear in batches of fft_lanes() frames, so the synth's vector FFT stays full.
+  const int nb = stream->settings.n_fft / 2 + 1;
   int64_t total = 0;
-  for (int32_t t = 0; t < n_frames; ++t) {
-    const float* f = frames + int64_t(t) * rows;
-    for (int r = 0; r < rows; ++r) stream->mel[r] = log_in ? std::exp(f[r]) : f[r];
-    stream->inverse->apply_frame(stream->mel.data(), stream->lin.data());
+  for (int32_t t0 = 0; t0 < n_frames; t0 += dsp::kFftLanes) {
+    const int32_t k = std::min<int32_t>(dsp::kFftLanes, n_frames - t0);
+    for (int32_t j = 0; j < k; ++j) {
+      const float* f = frames + int64_t(t0 + j) * rows;
+      for (int r = 0; r < rows; ++r) stream->mel[r] = log_in ? std::exp(f[r]) : f[r];
+      stream->inverse->apply_frame(stream->mel.data(), stream->lin.data() + int64_t(j) * nb);
+    }
     int64_t written = 0;
-    Status st = stream->core.push(stream->lin.data(), 1, 1, 1, out + total, capacity - total, &written);
+    Status st = stream->core.push(stream->lin.data(), k, 1, nb, out + total, capacity - total,
+                                  &written);
     if (st != Status::Ok) return to_result(st);
     total += written;
   }

@@ -36,7 +36,7 @@ StreamingSynth::StreamingSynth(int n_fft, int hop, StreamMethod method, uint64_t
   order_.assign(2 * static_cast<size_t>(nb_), 0);
   count_.assign(BucketQueue::kBuckets + 1, 0);
   queue_.reset_capacity(3 * static_cast<size_t>(nb_));
-  frame_.resize(n_fft);
+  group_.resize(static_cast<size_t>(n_fft) * kFftLanes);
   scratch_.resize(fft_.scratch_bytes() / sizeof(float) + 16);
   acc_.assign(n_fft + hop, 0.0f);
   reset();
@@ -54,6 +54,7 @@ void StreamingSynth::reset() noexcept {
   std::fill(acc_.begin(), acc_.end(), 0.0f);
   acc_base_ = 0;
   frames_in_ = frames_done_ = samples_out_ = 0;
+  pending_ = 0;
   slot_ = 0;
   maxlog_ = -std::numeric_limits<float>::infinity();
 }
@@ -164,27 +165,43 @@ void StreamingSynth::process_frame(int64_t t, const float* s_prev, const float* 
       std::fill(fg_.begin(), fg_.end(), 0.0f);
     integrate(t, s_prev, s_cur, s_next);
   }
-  // Spectrum in half-complex order, centred phases shifted to the frame-start convention.
-  float* f = frame_.data();
+  // Spectrum in half-complex order, centred phases shifted to the frame-start convention,
+  // into the next lane of the group buffer: up to fft_lanes() frames share one vector
+  // inverse FFT (a lone frame uses the same code path, so output never depends on grouping).
+  constexpr int L = kFftLanes;
+  float* g = group_.data() + pending_;
   for (int m = 0; m < nb_; ++m) {
     float s, c;
     sincos_wrapped(phase_cur_[m], &s, &c);
     const float a = (m & 1) ? -mag_cur[m] : mag_cur[m];
-    if (m == 0) f[0] = a * c;
-    else if (m == nb_ - 1) f[n_fft_ - 1] = a * c;
+    if (m == 0) g[0] = a * c;
+    else if (m == nb_ - 1) g[(n_fft_ - 1) * L] = a * c;
     else {
-      f[2 * m - 1] = a * c;
-      f[2 * m] = a * s;
+      g[(2 * m - 1) * L] = a * c;
+      g[2 * m * L] = a * s;
     }
   }
+  ++pending_;
+  std::swap(phase_prev_, phase_cur_);
+}
+
+void StreamingSynth::run_group(float* out, int64_t* written, bool hold_last) noexcept {
+  if (pending_ == 0) return;
+  constexpr int L = kFftLanes;
   {
     ScratchScope scope(scratch_.data(), scratch_.size() * sizeof(float));
-    fft_.inverse(f, 1.0f / n_fft_);
+    fft_.inverse_batch(group_.data(), 1.0f / n_fft_);
   }
-  // acc_base_ == t * hop here: frames are added in order and emit() advances by hop.
-  for (int i = 0; i < n_fft_; ++i) acc_[i] += f[i] * window_[i];
-  std::swap(phase_prev_, phase_cur_);
-  ++frames_done_;
+  const float* g = group_.data();
+  for (int l = 0; l < pending_; ++l) {
+    // acc_base_ == t * hop here: frames are added in order and emit() advances by hop.
+    for (int i = 0; i < n_fft_; ++i) acc_[i] += g[i * L + l] * window_[i];
+    ++frames_done_;
+    // A frame completes the hop before the next frame's start; the very last frame of a
+    // sound is emitted by flush() with the end-of-signal envelope instead.
+    if (!(hold_last && l == pending_ - 1)) emit(frames_done_ * hop_, out, written);
+  }
+  pending_ = 0;
 }
 
 void StreamingSynth::emit(int64_t upto, float* out, int64_t* written) noexcept {
@@ -244,12 +261,17 @@ Status StreamingSynth::push(const float* mag, int64_t n_frames, int64_t bin_stri
   if (!written || n_frames < 0 || (n_frames > 0 && (!out || !mag))) return Status::InvalidArgument;
   if (n_frames == 0) return Status::Ok;
   if (capacity < max_push_output(n_frames)) return Status::BufferTooSmall;
-  for (int64_t t = 0; t < n_frames; ++t)
+  for (int64_t t = 0; t < n_frames; ++t) {  // branch-free per frame, so it vectorises
+    const float* f = mag + t * frame_stride;
+    int nonfinite = 0, negative = 0;
     for (int m = 0; m < nb_; ++m) {
-      const float v = mag[m * bin_stride + t * frame_stride];
-      if (!std::isfinite(v)) return Status::NonFinite;
-      if (v < 0.0f) return Status::NegativeMagnitude;
+      const float v = f[m * bin_stride];
+      nonfinite |= static_cast<int>(!(std::fabs(v) <= std::numeric_limits<float>::max()));
+      negative |= static_cast<int>(v < 0.0f);
     }
+    if (nonfinite) return Status::NonFinite;
+    if (negative) return Status::NegativeMagnitude;
+  }
   for (int64_t t = 0; t < n_frames; ++t) {
     slot_ = (slot_ + 1) % 3;
     float* s = s_[slot_].data();
@@ -269,15 +291,15 @@ Status StreamingSynth::push(const float* mag, int64_t n_frames, int64_t bin_stri
     ++frames_in_;
     if (method_ == StreamMethod::Random) {
       process_frame(frames_in_ - 1, nullptr, s, nullptr, mg);
-      emit(frames_in_ * hop_, out, written);
     } else if (frames_in_ >= 2) {
       const int64_t tc = frames_in_ - 2;
       const int cur = (slot_ + 2) % 3, prev = (slot_ + 1) % 3;
       set_gradients(prev, cur, slot_);
       process_frame(tc, tc > 0 ? s_[prev].data() : nullptr, s_[cur].data(), s, mag_[cur].data());
-      emit((tc + 1) * hop_, out, written);
     }
+    if (pending_ == kFftLanes) run_group(out, written, false);
   }
+  run_group(out, written, false);  // everything pushed is heard now, not after 8 frames
   samples_out_ += *written;
   return Status::Ok;
 }
@@ -294,6 +316,7 @@ Status StreamingSynth::flush(float* out, int64_t capacity, int64_t* written) noe
     set_gradients(prev, slot_, slot_);
     process_frame(tc, tc > 0 ? s_[prev].data() : nullptr, s_[slot_].data(), nullptr,
                   mag_[slot_].data(), tc > 1 ? s_[prev2].data() : nullptr);
+    run_group(out, written, true);
   }
   emit(n_fft_ + hop_ * (frames_done_ - 1), out, written);
   reset();

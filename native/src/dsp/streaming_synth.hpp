@@ -48,6 +48,7 @@ class StreamingSynth {
  private:
   void process_frame(int64_t t, const float* s_prev, const float* s_cur, const float* s_next,
                      const float* mag_cur, const float* s_prev2 = nullptr) noexcept;
+  void run_group(float* out, int64_t* written, bool hold_last) noexcept;
   void emit(int64_t upto, float* out, int64_t* written) noexcept;
   void emit_slow(int64_t upto, bool final_tail, int64_t limit, float* out, int64_t* written) noexcept;
   void set_gradients(int prev_slot, int cur_slot, int next_slot) noexcept;
@@ -74,7 +75,8 @@ class StreamingSynth {
   std::vector<int32_t> owner_;
   std::vector<int32_t> order_, count_;
   BucketQueue queue_;
-  AlignedFloats frame_, scratch_;
+  AlignedFloats group_, scratch_;  // group_: up to fft_lanes() frames awaiting one inverse FFT
+  int pending_ = 0;                 // frames in group_
   std::vector<float> acc_;  // overlap-add accumulator; acc_[0] is y_full[acc_base_]
   int64_t acc_base_ = 0;
   int64_t frames_in_ = 0, frames_done_ = 0, samples_out_ = 0;
