@@ -8,7 +8,11 @@
 #include <cmath>
 #include <complex>
 #include <optional>
+#include <memory>
+#include <mutex>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "dsp/error.hpp"
 #include "dsp/fft.hpp"
@@ -70,6 +74,26 @@ int64_t resolve_length(std::optional<int64_t> length, int64_t F, int hop) {
   if (*length < 0 || *length > kMaxSpectrogramValues)
     throw Error(Status::InvalidArgument, "length must be in [0, 2^28], got " + std::to_string(*length));
   return *length;
+}
+
+// The pseudo-inverse costs milliseconds; callers pass the same filterbank again and again
+// (often one frame at a time), so the last few are kept, keyed by their exact contents.
+std::shared_ptr<const MelInverse> cached_mel_inverse(const float* fb, int n_mels, int bins) {
+  uint64_t h = 1469598103934665603ull ^ (uint64_t(n_mels) << 32 | uint32_t(bins));
+  const auto* bytes = reinterpret_cast<const unsigned char*>(fb);
+  for (size_t i = 0; i < sizeof(float) * size_t(n_mels) * bins; ++i) h = (h ^ bytes[i]) * 1099511628211ull;
+  static std::mutex mu;
+  static std::vector<std::pair<uint64_t, std::shared_ptr<const MelInverse>>> cache;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    for (auto& e : cache)
+      if (e.first == h && e.second->n_mels() == n_mels && e.second->n_bins() == bins) return e.second;
+  }
+  auto inv = std::make_shared<const MelInverse>(fb, n_mels, bins);
+  std::lock_guard<std::mutex> lock(mu);
+  if (cache.size() >= 8) cache.erase(cache.begin());
+  cache.emplace_back(h, inv);
+  return inv;
 }
 
 farray vec_to_array(std::vector<float>&& v) {
@@ -179,8 +203,8 @@ PYBIND11_MODULE(_core, m) {
         farray out({static_cast<py::ssize_t>(bins), static_cast<py::ssize_t>(F)});
         {
           py::gil_scoped_release nogil;
-          MelInverse inv(fb.data(), static_cast<int>(n_mels), static_cast<int>(bins));
-          inv.apply(mel.data(), F, out.mutable_data());
+          auto inv = cached_mel_inverse(fb.data(), static_cast<int>(n_mels), static_cast<int>(bins));
+          inv->apply(mel.data(), F, out.mutable_data());
         }
         return out;
       },
