@@ -9,7 +9,16 @@ from . import dsp
 from ._core import DSPError, version as _native_version
 
 __version__ = "0.1.0"
-__all__ = ["dsp", "DSPError", "__version__", "native_version"]
+__all__ = ["dsp", "DSPError", "Runtime", "__version__", "native_version"]
+
+
+def __getattr__(name: str):
+    # Lazy: the runtime imports onnxruntime, which ``import foleykit`` should not pay for.
+    if name == "Runtime":
+        from .runtime import Runtime
+
+        return Runtime
+    raise AttributeError(f"module 'foleykit' has no attribute {name!r}")
 
 
 def native_version() -> str:

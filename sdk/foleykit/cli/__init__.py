@@ -10,13 +10,15 @@ from __future__ import annotations
 import argparse
 from typing import Optional, Sequence
 
-from ..data import inspect as dataset
+from ..data import corpus, inspect as dataset
+from ..export import cli as export
+from ..train import cli as train
 from . import bench, demo
 
 __all__ = ["build_parser", "main"]
 
 # Each has register(subparsers); heavy imports happen only when a subcommand runs.
-_COMMANDS = (demo, bench, dataset)
+_COMMANDS = (demo, bench, corpus, dataset, train, export)
 
 
 def build_parser() -> argparse.ArgumentParser:

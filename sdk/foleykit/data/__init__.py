@@ -16,7 +16,9 @@ def __getattr__(name: str):
 
         return SoundFolder
     if name == "procedural":
-        from . import procedural
+        # import_module, not "from . import procedural": that form looks the attribute up on
+        # this package first, which lands back in this __getattr__ for ever.
+        import importlib
 
-        return procedural
+        return importlib.import_module(".procedural", __name__)
     raise AttributeError(name)

@@ -1,0 +1,146 @@
+"""Causal Transformer for ambiences: predicts the next log-mel frame from a bounded window of
+past frames and the controls, then draws it with seeded noise, so an ambience streams forever.
+
+Streaming form: ``step(frame, controls, noise, state) -> (next_frame, state)`` where ``state``
+is the rolling window of the last ``window`` frames ``(B, window, n_mels)``: fixed size, no
+growth, exportable as a plain input/output pair.
+
+Stabilisers against long-rollout drift: training injects noise into input frames and feeds
+the model its own samples (scheduled sampling); at inference every output is clamped to the
+trained feature range and each frame's mean level is held inside the level range seen in
+training (a gain correction in the log domain), so a rollout can neither die into silence
+nor run away into full-scale noise.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Dict, Tuple
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .common import FeatureStats
+
+__all__ = ["TransformerConfig", "CausalTransformer"]
+
+
+@dataclass
+class TransformerConfig:
+    window: int = 32
+    d_model: int = 96
+    heads: int = 4
+    layers: int = 2
+    ff: int = 192
+    input_noise: float = 0.1      # std of noise added to normalised inputs in training
+    sched_sampling: float = 0.25  # share of input frames replaced by the model's own samples
+    max_log_std: float = 1.0      # bound on the predicted spread (normalised units)
+
+
+class _Block(nn.Module):
+    def __init__(self, d: int, heads: int, ff: int) -> None:
+        super().__init__()
+        self.heads = heads
+        self.ln1, self.ln2 = nn.LayerNorm(d), nn.LayerNorm(d)
+        self.qkv = nn.Linear(d, 3 * d)
+        self.proj = nn.Linear(d, d)
+        self.mlp = nn.Sequential(nn.Linear(d, ff), nn.GELU(), nn.Linear(ff, d))
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        b, t, d = x.shape
+        hd = d // self.heads
+        q, k, v = self.qkv(self.ln1(x)).reshape(b, t, 3, self.heads, hd).permute(2, 0, 3, 1, 4)
+        att = torch.softmax(q @ k.transpose(-1, -2) * (1.0 / math.sqrt(hd)) + mask, dim=-1)
+        x = x + self.proj((att @ v).transpose(1, 2).reshape(b, t, d))
+        return x + self.mlp(self.ln2(x))
+
+
+class CausalTransformer(nn.Module):
+    """``forward(frames (B, T<=window, n_mels), controls (B, C)) -> (mu, log_std)`` each
+    ``(B, T, n_mels)`` in normalised units: position t predicts frame t + 1 from frames <= t."""
+
+    family = "transformer"
+
+    def __init__(self, c_dim: int, n_mels: int = 80, log_floor: float = 1e-5,
+                 config: TransformerConfig = TransformerConfig()) -> None:
+        super().__init__()
+        self.config, self.n_mels, self.c_dim = config, n_mels, c_dim
+        self.window = config.window
+        self.stats = FeatureStats(log_floor)
+        d = config.d_model
+        self.inp = nn.Linear(n_mels, d)
+        self.ctrl = nn.Linear(c_dim, d)
+        self.pos = nn.Parameter(torch.randn(config.window, d) * 0.02)
+        self.blocks = nn.ModuleList(_Block(d, config.heads, config.ff)
+                                    for _ in range(config.layers))
+        self.ln = nn.LayerNorm(d)
+        self.head = nn.Linear(d, 2 * n_mels)
+        mask = torch.full((config.window, config.window), float("-inf")).triu(1)
+        self.register_buffer("mask", mask, persistent=False)
+
+    def forward(self, frames: torch.Tensor, controls: torch.Tensor
+                ) -> Tuple[torch.Tensor, torch.Tensor]:
+        t = frames.shape[1]
+        h = self.inp(frames) + self.pos[:t] + self.ctrl(controls).unsqueeze(1)
+        for blk in self.blocks:
+            h = blk(h, self.mask[:t, :t])
+        mu, log_std = self.head(self.ln(h)).chunk(2, dim=-1)
+        return mu, log_std.clamp(-5.0, self.config.max_log_std)
+
+    # -- streaming -------------------------------------------------------------------------
+
+    def initial_state(self, batch: int = 1) -> torch.Tensor:
+        """Silence: a window of floor frames ``(batch, window, n_mels)`` in log-mel units."""
+        return self.stats.lo.expand(batch, self.window, self.n_mels).clone()
+
+    def silence(self, batch: int = 1) -> torch.Tensor:
+        """One floor frame ``(batch, n_mels)``; the first ``frame`` fed to :meth:`step`."""
+        return self.stats.lo.expand(batch, self.n_mels).clone()
+
+    def step(self, frame: torch.Tensor, controls: torch.Tensor, noise: torch.Tensor,
+             state: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        """One frame of the stream, all in log-mel units.
+
+        frame: ``(B, n_mels)`` the newest frame (the previous output); controls ``(B, C)``;
+        noise ``(B, n_mels)`` standard normal; state ``(B, window, n_mels)`` past frames.
+        Returns the next frame ``(B, n_mels)`` and the new state (frame pushed in).
+        """
+        state = torch.cat([state[:, 1:], frame.unsqueeze(1)], dim=1)
+        mu, log_std = self(self.stats.normalize(state), controls)
+        x = mu[:, -1] + torch.exp(log_std[:, -1]) * noise
+        y = x * self.stats.spread + self.stats.center
+        return self._stabilise(y), state
+
+    def _stabilise(self, y: torch.Tensor) -> torch.Tensor:
+        level = y.mean(dim=-1, keepdim=True)
+        y = y + (torch.minimum(torch.maximum(level, self.stats.level_lo), self.stats.level_hi)
+                 - level)
+        return torch.minimum(torch.maximum(y, self.stats.lo), self.stats.hi)
+
+    # -- training --------------------------------------------------------------------------
+
+    def loss(self, seq: torch.Tensor, controls: torch.Tensor, generator: torch.Generator = None
+             ) -> Tuple[torch.Tensor, Dict[str, float]]:
+        """``seq (B, window + 1, n_mels)`` log-mel: inputs are frames 0..window-1, targets
+        1..window. Gaussian NLL with input-noise injection, then a second pass in which a
+        share of the inputs are the model's own (detached) samples."""
+        x = self.stats.normalize(seq)
+        inp, tgt = x[:, :-1], x[:, 1:]
+        noisy = inp + self.config.input_noise * torch.randn(inp.shape, generator=generator)
+        mu, log_std = self(noisy, controls)
+        nll = (0.5 * ((tgt - mu) / log_std.exp()).pow(2) + log_std).mean()
+        total = nll
+        logs = {"nll": nll.item()}
+        if self.config.sched_sampling > 0:
+            with torch.no_grad():  # own samples for positions 1.. (predicted from 0..t-1)
+                own = mu + log_std.exp() * torch.randn(mu.shape, generator=generator)
+                own = torch.cat([inp[:, :1], own[:, :-1]], dim=1)
+                pick = torch.rand(inp.shape[:2], generator=generator) < self.config.sched_sampling
+                mixed = torch.where(pick.unsqueeze(-1), own, inp)
+            mu2, log_std2 = self(mixed, controls)
+            nll2 = (0.5 * ((tgt - mu2) / log_std2.exp()).pow(2) + log_std2).mean()
+            total = 0.5 * (nll + nll2)
+            logs["nll_ss"] = nll2.item()
+        logs["loss"] = total.item()
+        return total, logs
