@@ -44,7 +44,12 @@ StftPlan::StftPlan(int n_fft, int hop) : n_fft_(n_fft), hop_(hop), fft_(n_fft) {
     inv_env_[r] = static_cast<float>(1.0 / s);  // hop <= n_fft/2 keeps s >= 0.5
     min_env = std::min(min_env, s);
   }
-  synthesis_floor_ = static_cast<float>(0.5 * min_env);
+  // A signal of L samples gives 1 + L/hop frames, so its last sample sits up to hop - 1
+  // samples past the last frame's centre; the envelope there must stay exact. Half of it is
+  // the floor, which only the fade-out past the signal ever meets.
+  double env_end = 0.0;
+  for (int i = n_fft / 2 + hop - 1; i < n_fft; i += hop) env_end += double(window_[i]) * window_[i];
+  synthesis_floor_ = static_cast<float>(std::max(0.5 * env_end, 1e-3 * min_env));
 }
 
 int64_t StftPlan::groups(int64_t n_frames) const {
@@ -204,9 +209,13 @@ Scratch& scratch(size_t work_floats, size_t y_floats) {
 
 void StftPlan::analyse_group(const float* y_full, int64_t n_frames, int64_t g,
                              float* work) const {
+  analyse_group(y_full, n_fft_ + int64_t(hop_) * (n_frames - 1), n_frames, g, work);
+}
+
+void StftPlan::analyse_group(const float* x, int64_t n, int64_t n_frames, int64_t g,
+                             float* work) const {
   const int L = fft_lanes();
-  gather_frames(y_full, n_fft_ + int64_t(hop_) * (n_frames - 1), 0, g * L, n_frames, n_fft_, hop_,
-                window_.data(), work);
+  gather_frames(x, n, 0, g * L, n_frames, n_fft_, hop_, window_.data(), work);
   fft_.forward_batch(work);
 }
 

@@ -32,8 +32,9 @@ void validate_fft_params(int n_fft, int hop);
 // wherever the envelope is not zero (torch.istft divides wherever it exceeds 1e-11). Past the
 // last frame's centre it tends to zero, and for a spectrogram a model or a phase method made
 // (never quite consistent) that division amplifies the last window's tail a millionfold: a
-// click at the end of every sound. Synthesis therefore divides by at least `synthesis_floor()`
-// (half the smallest steady-state envelope): a gentle fade past the end, no change inside.
+// click at the end of every sound. Synthesis therefore divides by at least a floor: half the
+// envelope at the last sample a signal of 1 + L/hop frames can have, so inside the signal
+// nothing changes and past it the tail fades instead of blowing up.
 enum class EnvelopeFloor { Exact, Synthesis };
 
 // Frames that stft() makes from n samples: 1 + n / hop.
@@ -71,6 +72,8 @@ class StftPlan {
   // Frame t of a full-length signal y_full (n_fft + hop*(F-1) samples) starts at t*hop.
   // analyse_group: window and forward-transform group g of y_full into work (n_fft*lanes).
   void analyse_group(const float* y_full, int64_t n_frames, int64_t g, float* work) const;
+  // The same over a signal of n samples (frames reaching past it read it reflected).
+  void analyse_group(const float* x, int64_t n, int64_t n_frames, int64_t g, float* work) const;
   // synthesise_group: inverse-transform work (group g's spectrum, destroyed) and overlap-add
   // it, windowed, into y_full (which the caller zeroed).
   void synthesise_group(float* work, int64_t n_frames, int64_t g, float* y_full) const;

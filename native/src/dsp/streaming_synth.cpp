@@ -32,6 +32,8 @@ StreamingSynth::StreamingSynth(int n_fft, int hop, StreamMethod method, uint64_t
   fg_next_.assign(nb_, 0.0f);
   phase_next_.assign(nb_, 0.0f);
   owner_.assign(nb_, -1);
+  re_.assign(nb_, 0.0f);
+  im_.assign(nb_, 0.0f);
   done_.assign(2 * static_cast<size_t>(nb_), 0);
   order_.assign(2 * static_cast<size_t>(nb_), 0);
   count_.assign(BucketQueue::kBuckets + 1, 0);
@@ -169,18 +171,22 @@ void StreamingSynth::process_frame(int64_t t, const float* s_prev, const float* 
   // into the next lane of the group buffer: up to fft_lanes() frames share one vector
   // inverse FFT (a lone frame uses the same code path, so output never depends on grouping).
   constexpr int L = kFftLanes;
-  float* g = group_.data() + pending_;
-  for (int m = 0; m < nb_; ++m) {
-    float s, c;
-    sincos_wrapped(phase_cur_[m], &s, &c);
+  float* re = re_.data();
+  float* im = im_.data();
+  for (int m = 0; m < nb_; ++m) {  // straight-line, so it vectorises
+    float sn, cs;
+    sincos_wrapped(phase_cur_[m], &sn, &cs);
     const float a = (m & 1) ? -mag_cur[m] : mag_cur[m];
-    if (m == 0) g[0] = a * c;
-    else if (m == nb_ - 1) g[(n_fft_ - 1) * L] = a * c;
-    else {
-      g[(2 * m - 1) * L] = a * c;
-      g[2 * m * L] = a * s;
-    }
+    re[m] = a * cs;
+    im[m] = a * sn;
   }
+  float* g = group_.data() + pending_;
+  g[0] = re[0];
+  for (int m = 1; m < nb_ - 1; ++m) {
+    g[(2 * m - 1) * L] = re[m];
+    g[2 * m * L] = im[m];
+  }
+  g[(n_fft_ - 1) * L] = re[nb_ - 1];
   ++pending_;
   std::swap(phase_prev_, phase_cur_);
 }

@@ -73,6 +73,7 @@ class StreamingSynth {
   std::vector<float> fg_next_, phase_next_;  // provisional, for the look-ahead frame
   std::vector<uint8_t> done_;
   std::vector<int32_t> owner_;
+  std::vector<float> re_, im_;  // one frame's spectrum before it is interleaved
   std::vector<int32_t> order_, count_;
   BucketQueue queue_;
   AlignedFloats group_, scratch_;  // group_: up to fft_lanes() frames awaiting one inverse FFT

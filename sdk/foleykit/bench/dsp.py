@@ -29,11 +29,14 @@ GL_ITERS = 32
 GL_MOMENTUM = 0.99
 DURATIONS = (0.25, 1.0, 10.0)
 QUICK_DURATIONS = (0.25, 1.0)
-# Median spectral convergence within this many dB of a peer's counts as "equal": medians over
-# five draws still move by about 0.3 dB.
-SC_TOLERANCE_DB = 0.25
-# Random-phase draws whose median is the quality of each Griffin-Lim implementation.
-SC_SEEDS = (0, 1, 2, 3, 4)
+# Griffin-Lim from random phase lands anywhere in a band several dB wide depending on the draw
+# (0.25 s impact, 32 iterations: -25.5 to -35.3 dB over 21 draws). Quality is therefore the
+# median over many draws for every implementation: 25 for short clips, 5 at 10 s where the
+# spread is small. Over 101 draws FoleyKit and librosa differ by 0.2 dB at 0.25 s; medians of
+# 25 still wander by a few tenths, so a median within SC_TOLERANCE_DB of the peer's is "equal".
+SC_TOLERANCE_DB = 0.5
+SC_SEEDS_SHORT = tuple(range(25))
+SC_SEEDS_LONG = tuple(range(5))
 
 _THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 _CHILD_MARK = "_FOLEYKIT_BENCH_CHILD"
@@ -126,6 +129,8 @@ def _bench_clip(duration: float, repeats: int, budget_s: float) -> Dict[str, Any
                             repeats, budget_s),
     }
 
+    seeds = SC_SEEDS_SHORT if duration <= 1.0 else SC_SEEDS_LONG
+
     def ours_gl():
         return dsp.griffin_lim(mag, n_iter=GL_ITERS, momentum=GL_MOMENTUM, n_fft=N_FFT,
                                hop=HOP, length=n, init="random", seed=0)
@@ -151,20 +156,19 @@ def _bench_clip(duration: float, repeats: int, budget_s: float) -> Dict[str, Any
         "foleykit": _measure(ours_gl, repeats, budget_s),
         "torch": _measure(torch_gl, repeats, budget_s),
         "librosa": _measure(librosa_gl, repeats, budget_s),
-        # Griffin-Lim from random phase lands anywhere in a band ~4 dB wide depending on the
-        # draw, so quality is the median over SC_SEEDS draws for every implementation.
+        # Quality: the median over many random-phase draws (see SC_TOLERANCE_DB).
         "sc_db": {
             "foleykit": float(np.median([sc(dsp.griffin_lim(
                 mag, n_iter=GL_ITERS, momentum=GL_MOMENTUM, n_fft=N_FFT, hop=HOP, length=n,
-                init="random", seed=s)) for s in SC_SEEDS])),
+                init="random", seed=s)) for s in seeds])),
             "torch": float(np.median([sc(_torch_fgla(magt, GL_ITERS, GL_MOMENTUM, n,
-                                                     seed=s).numpy()) for s in SC_SEEDS])),
+                                                     seed=s).numpy()) for s in seeds])),
             "librosa": float(np.median([sc(librosa.griffinlim(
                 mag, n_iter=GL_ITERS, hop_length=HOP, n_fft=N_FFT, window="hann", center=True,
                 length=n, pad_mode="reflect", momentum=GL_MOMENTUM, init="random",
-                random_state=s)) for s in SC_SEEDS])),
+                random_state=s)) for s in seeds])),
         },
-        "sc_seeds": list(SC_SEEDS),
+        "sc_seeds": list(seeds),
     }
     out["pghi"] = {
         "foleykit": _measure(ours_pghi, repeats, budget_s),
