@@ -11,29 +11,30 @@ namespace fk::dsp {
 
 namespace {
 
-// One group of the FGLA update: angles = rebuilt - b * previous rebuilt, normalised to unit
-// modulus; the rebuilt spectrum is kept as next iteration's "previous".
-void project(const float* __restrict r, float* __restrict a, float* __restrict tp, int n,
-             float b) {
+// One group of X = mag * angles, where angles = normalise(rebuilt - b * previous rebuilt)
+// (librosa's momentum form). The update is applied here, inside the next synthesis, rather
+// than right after the analysis: the analysis then only writes its spectrum, and each
+// iteration streams two spectrogram buffers through memory instead of four (at 10 s the
+// state is ~60 MB and the loop is memory-bound).
+void form_x(const float* __restrict r, const float* __restrict tp, const float* __restrict mg,
+            float* __restrict x, int n, float b) {
   constexpr int L = kFftLanes;
   constexpr float kTiny = 1e-30f;
   for (int l = 0; l < L; ++l) {  // DC and Nyquist are real
     const float v0 = r[l] - b * tp[l];
-    a[l] = v0 / (std::fabs(v0) + kTiny);
-    tp[l] = r[l];
+    x[l] = mg[l] * (v0 / (std::fabs(v0) + kTiny));
     const int e = (n - 1) * L + l;
     const float v1 = r[e] - b * tp[e];
-    a[e] = v1 / (std::fabs(v1) + kTiny);
-    tp[e] = r[e];
+    x[e] = mg[(n / 2) * L + l] * (v1 / (std::fabs(v1) + kTiny));
   }
-  for (int i = L; i < (n - 1) * L; i += 2 * L) {  // (re, im) row pairs
+  for (int k = 1; k < n / 2; ++k) {
+    const int i = (2 * k - 1) * L;
+    const float* m = mg + k * L;
     for (int l = 0; l < L; ++l) {
       const float vr = r[i + l] - b * tp[i + l], vi = r[i + L + l] - b * tp[i + L + l];
       const float inv = 1.0f / (std::sqrt(vr * vr + vi * vi) + kTiny);
-      a[i + l] = vr * inv;
-      a[i + L + l] = vi * inv;
-      tp[i + l] = r[i + l];
-      tp[i + L + l] = r[i + L + l];
+      x[i + l] = m[l] * (vr * inv);
+      x[i + L + l] = m[l] * (vi * inv);
     }
   }
 }
@@ -45,10 +46,12 @@ void griffin_lim(const StftPlan& plan, const float* mag, SpecLayout lay, int64_t
   const int L = fft_lanes(), n = plan.n_fft(), nb = plan.bins();
   const int64_t G = plan.groups(F);
   const size_t hc_size = static_cast<size_t>(G) * n * L;
-  // A: current unit phasors; T: the previous rebuilt spectrum (momentum term). Both in the
-  // grouped half-complex layout; X = mag * A is formed per group inside the transforms.
+  // Two spectrogram buffers in the grouped half-complex layout: the latest rebuilt spectrum
+  // (at first: the initial unit phasors) and the one before it (the momentum term).
   AlignedFloats magg(static_cast<size_t>(G) * nb * L), A(hc_size), T(hc_size),
       work(static_cast<size_t>(n) * L);
+  float* cur = A.data();
+  float* prev = T.data();
   const int64_t total = n + int64_t(plan.hop()) * (F - 1);
   std::vector<float> y_full(static_cast<size_t>(total));
 
@@ -80,11 +83,15 @@ void griffin_lim(const StftPlan& plan, const float* mag, SpecLayout lay, int64_t
     }
   }
 
-  // work = mag * A for group g.
-  auto build = [&](int64_t g) {
-    const float* a = A.data() + g * n * L;
+  // work = mag * angles for group g; `first`: the initial phasors, used as they are.
+  auto build = [&](int64_t g, bool first, float b) {
+    const float* a = cur + g * n * L;
     const float* mg = magg.data() + g * nb * L;
     float* x = work.data();
+    if (!first) {
+      form_x(a, prev + g * n * L, mg, x, n, b);
+      return;
+    }
     for (int l = 0; l < L; ++l) {
       x[l] = mg[l] * a[l];
       x[(n - 1) * L + l] = mg[(nb - 1) * L + l] * a[(n - 1) * L + l];
@@ -101,10 +108,10 @@ void griffin_lim(const StftPlan& plan, const float* mag, SpecLayout lay, int64_t
   };
   // Iterations use the exact least-squares inverse (it is the projection); the output uses
   // the synthesis floor (see stft.hpp).
-  auto synthesise_all = [&](EnvelopeFloor floor) {
+  auto synthesise_all = [&](EnvelopeFloor floor, bool first, float b) {
     std::fill(y_full.begin(), y_full.end(), 0.0f);
     for (int64_t g = 0; g < G; ++g) {
-      build(g);
+      build(g, first, b);
       plan.synthesise_group(work.data(), F, g, y_full.data());
     }
     plan.normalise_envelope(y_full.data(), F, floor);
@@ -129,19 +136,22 @@ void griffin_lim(const StftPlan& plan, const float* mag, SpecLayout lay, int64_t
     }
   };
   const float beta = momentum / (1.0f + momentum);
+  // The update after iteration `it` uses momentum from the second iteration on (librosa's
+  // first "previous" is zero); it is applied in the synthesis that follows.
+  auto b_after = [&](int it) { return it == 0 ? 0.0f : beta; };
   for (int it = 0; it < n_iter; ++it) {
-    synthesise_all(EnvelopeFloor::Exact);
+    synthesise_all(EnvelopeFloor::Exact, it == 0, it == 0 ? 0.0f : b_after(it - 1));
     if (reflect) padded();
-    const float b = it == 0 ? 0.0f : beta;
     for (int64_t g = 0; g < G; ++g) {
+      float* r = prev + g * n * L;  // the spectrum before `cur` is no longer needed
       if (reflect)
-        plan.analyse_group(xp.data(), static_cast<int64_t>(xp.size()), F, g, work.data());
+        plan.analyse_group(xp.data(), static_cast<int64_t>(xp.size()), F, g, r);
       else
-        plan.analyse_group(y_full.data(), total, F, g, work.data());
-      project(work.data(), A.data() + g * n * L, T.data() + g * n * L, n, b);
+        plan.analyse_group(y_full.data(), total, F, g, r);
     }
+    std::swap(cur, prev);
   }
-  synthesise_all(EnvelopeFloor::Synthesis);
+  synthesise_all(EnvelopeFloor::Synthesis, n_iter == 0, n_iter == 0 ? 0.0f : b_after(n_iter - 1));
   const int64_t ncopy = std::min(length, total - pad);
   if (ncopy > 0) std::memcpy(y, y_full.data() + pad, sizeof(float) * ncopy);
   for (int64_t j = std::max<int64_t>(ncopy, 0); j < length; ++j) y[j] = 0.0f;
