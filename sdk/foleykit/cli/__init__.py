@@ -11,6 +11,7 @@ import argparse
 from typing import Optional, Sequence
 
 from ..data import corpus, inspect as dataset
+from ..evaluate import cli as evaluate
 from ..export import cli as export
 from ..train import cli as train
 from . import bench, demo
@@ -18,7 +19,7 @@ from . import bench, demo
 __all__ = ["build_parser", "main"]
 
 # Each has register(subparsers); heavy imports happen only when a subcommand runs.
-_COMMANDS = (demo, bench, corpus, dataset, train, export)
+_COMMANDS = (demo, bench, corpus, dataset, train, export, evaluate)
 
 
 def build_parser() -> argparse.ArgumentParser:
