@@ -42,12 +42,6 @@ void freq_gradient(const float* s_prev, const float* s_next, float span, int n_b
   }
 }
 
-void freq_gradient_backward2(const float* s_t2, const float* s_t1, const float* s_t, int n_bins,
-                             int n_fft, int hop, double gamma, float* fgrad) {
-  const float mul = static_cast<float>(-gamma / (double(hop) * n_fft)) * 0.5f;
-  for (int m = 0; m < n_bins; ++m) fgrad[m] = mul * (3.0f * s_t[m] - 4.0f * s_t1[m] + s_t2[m]);
-}
-
 void log_magnitudes(const float* mag, int n, int64_t stride, float* out) {
   for (int i = 0; i < n; ++i) out[i] = fast_log(std::max(mag[i * stride], 1e-30f));
 }

@@ -181,9 +181,6 @@ std::vector<float> bin_advance(int n_bins, int n_fft, int hop);
 void freq_gradient(const float* s_prev, const float* s_next, float span, int n_bins, int n_fft,
                    int hop, double gamma, float* fgrad);
 
-// The same at the newest of three frames: (3 s_t - 4 s_{t-1} + s_{t-2}) / 2.
-void freq_gradient_backward2(const float* s_t2, const float* s_t1, const float* s_t, int n_bins,
-                             int n_fft, int hop, double gamma, float* fgrad);
 
 // Hann side lobes. PGHI's gradients come from a Gaussian model, which has no side lobes; a
 // Hann window's kernel changes sign at every integer offset >= 2 from a partial's frequency,

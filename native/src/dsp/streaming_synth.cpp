@@ -152,8 +152,7 @@ void StreamingSynth::integrate(int64_t t, const float* s_prev, const float* s_cu
 }
 
 void StreamingSynth::process_frame(int64_t t, const float* s_prev, const float* s_cur,
-                                   const float* s_next, const float* mag_cur,
-                                   const float* s_prev2) noexcept {
+                                   const float* s_next, const float* mag_cur) noexcept {
   if (method_ == StreamMethod::Random) {
     for (int m = 0; m < nb_; ++m) phase_cur_[m] = hashed_phase(seed_, t, m);
   } else {
@@ -318,10 +317,9 @@ Status StreamingSynth::flush(float* out, int64_t capacity, int64_t* written) noe
   if (method_ == StreamMethod::Rtpghi) {
     const int64_t tc = frames_in_ - 1;
     const int prev = (slot_ + 2) % 3;
-    const int prev2 = (slot_ + 1) % 3;
     set_gradients(prev, slot_, slot_);
     process_frame(tc, tc > 0 ? s_[prev].data() : nullptr, s_[slot_].data(), nullptr,
-                  mag_[slot_].data(), tc > 1 ? s_[prev2].data() : nullptr);
+                  mag_[slot_].data());
     run_group(out, written, true);
   }
   emit(n_fft_ + hop_ * (frames_done_ - 1), out, written);

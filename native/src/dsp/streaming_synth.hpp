@@ -47,7 +47,7 @@ class StreamingSynth {
 
  private:
   void process_frame(int64_t t, const float* s_prev, const float* s_cur, const float* s_next,
-                     const float* mag_cur, const float* s_prev2 = nullptr) noexcept;
+                     const float* mag_cur) noexcept;
   void run_group(float* out, int64_t* written, bool hold_last) noexcept;
   void emit(int64_t upto, float* out, int64_t* written) noexcept;
   void emit_slow(int64_t upto, bool final_tail, int64_t limit, float* out, int64_t* written) noexcept;
