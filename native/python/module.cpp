@@ -104,6 +104,8 @@ farray vec_to_array(std::vector<float>&& v) {
 
 }  // namespace
 
+void bind_model(py::module_& m);  // model_bindings.cpp
+
 PYBIND11_MODULE(_core, m) {
   m.doc() = "FoleyKit native DSP core";
   static py::exception<Error> dsp_error(m, "DSPError", PyExc_ValueError);
@@ -398,4 +400,6 @@ PYBIND11_MODULE(_core, m) {
       .def_property_readonly("method", [](const StreamingSynth& s) {
         return s.method() == StreamMethod::Rtpghi ? "rtpghi" : "random";
       });
+
+  bind_model(m);
 }

@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <new>
+#include <string>
 #include <vector>
 
 #include "check.h"
@@ -209,14 +210,76 @@ void check_stream(fk_spec_kind kind, fk_stream_method method) {
   CHECK_EQ(frees, 0);
 }
 
+// Model inference after load: fk_model_generate and fk_model_stream_* allocate nothing,
+// success or (validation) failure alike.
+void check_model(const std::string& path) {
+  fk_model* m = nullptr;
+  if (fk_model_load(path.c_str(), &m) != FK_RESULT_OK) {
+    std::printf("  cannot load %s: %s\n", path.c_str(), fk_last_error());
+    CHECK(false);
+    return;
+  }
+  fk_model_info info;
+  CHECK_EQ(fk_model_get_info(m, &info), FK_RESULT_OK);
+  fk_model_session* s = nullptr;
+  CHECK_EQ(fk_model_session_create(m, &s), FK_RESULT_OK);
+  std::vector<float> values(static_cast<size_t>(info.control_count));
+  CHECK_EQ(fk_model_default_controls(m, values.data(), info.control_count), FK_RESULT_OK);
+  std::vector<float> bad = values;
+  int cont = -1;  // a continuous control, to push out of range
+  for (int i = 0; i < info.control_count; ++i) {
+    fk_control_info ci;
+    fk_model_get_control(m, i, &ci);
+    if (!ci.categorical) { cont = i; bad[static_cast<size_t>(i)] = ci.high * 2 + 1; break; }
+  }
+  const int n_mels = info.spectrogram.n_mels;
+  const int cap = info.mode == FK_MODEL_MODE_ONE_SHOT ? info.max_frames : 8;
+  std::vector<float> mel(static_cast<size_t>(cap) * n_mels);
+  int bad_results = 0, wrong_codes = 0;
+  long frames_total = 0, allocs = 0, frees = 0;
+  if (info.mode == FK_MODEL_MODE_STEP &&
+      fk_model_stream_reset(s, values.data(), info.control_count, 3) != FK_RESULT_OK)
+    ++bad_results;
+  begin_count();
+  for (int round = 0; round < 5; ++round) {
+    if (info.mode == FK_MODEL_MODE_ONE_SHOT) {
+      int32_t frames = 0;
+      if (fk_model_generate(s, values.data(), info.control_count, 100 + round, mel.data(), cap,
+                            &frames) != FK_RESULT_OK)
+        ++bad_results;
+      frames_total += frames;
+      if (cont >= 0 && fk_model_generate(s, bad.data(), info.control_count, 1, mel.data(), cap,
+                                         &frames) != FK_RESULT_INVALID_ARGUMENT)
+        ++wrong_codes;
+    } else {
+      if (fk_model_stream_next(s, mel.data(), cap) != FK_RESULT_OK) ++bad_results;
+      frames_total += cap;
+      if (fk_model_stream_set_controls(s, values.data(), info.control_count) != FK_RESULT_OK)
+        ++bad_results;
+    }
+  }
+  end_count(&allocs, &frees);
+  std::printf("  model %s: %ld frames, %ld allocations, %ld frees\n", path.c_str(), frames_total,
+              allocs, frees);
+  CHECK_EQ(bad_results, 0);
+  CHECK_EQ(wrong_codes, 0);
+  CHECK(frames_total >= 5);
+  CHECK_EQ(allocs, 0);
+  CHECK_EQ(frees, 0);
+  fk_model_session_destroy(s);
+  fk_model_destroy(m);
+}
+
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
   check_counter_works();
   check_library_is_counted();
   for (fk_spec_kind kind : {FK_SPEC_KIND_LOG_MEL, FK_SPEC_KIND_MEL, FK_SPEC_KIND_LINEAR})
     for (fk_stream_method m : {FK_STREAM_METHOD_RTPGHI, FK_STREAM_METHOD_RANDOM})
       check_stream(kind, m);
+  // argv[1..]: model files (.fkm) whose inference must not allocate either.
+  for (int i = 1; i < argc; ++i) check_model(argv[i]);
   return fk_check_summary("test_stream_no_alloc");
 }
 #endif  // FK_NO_ALLOC_C_ABI

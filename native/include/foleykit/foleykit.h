@@ -61,6 +61,9 @@ typedef enum fk_result {
   FK_RESULT_OUT_OF_MEMORY = -7,
   FK_RESULT_INTERNAL = -8,
   FK_RESULT_VERSION_MISMATCH = -9,   /* config.version is not FK_CONFIG_VERSION */
+  FK_RESULT_MODEL_INVALID = -10,     /* a model file that is truncated, corrupt or inconsistent */
+  FK_RESULT_IO = -11,                /* a file that cannot be opened or read */
+  FK_RESULT_UNSUPPORTED = -12,       /* valid, but not something this call or build can do */
   FK_RESULT_FORCE_32BIT = 0x7fffffff
 } fk_result;
 
@@ -184,6 +187,105 @@ FK_API fk_result FK_CALL fk_stream_flush(fk_stream* stream, float* out, int32_t 
                                          int32_t* out_written);
 /* Drops all state (no output). Real-time safe. */
 FK_API void FK_CALL fk_stream_reset(fk_stream* stream);
+
+
+/* ---- models ---------------------------------------------------------------------------
+ * A model is the native file (.fkm) that `foleykit export` writes next to model.onnx. It is
+ * immutable once loaded and may be shared by any number of threads and sessions; destroy it
+ * only after every session made from it. A session holds every buffer one inference needs,
+ * so generating allocates nothing; it belongs to one thread at a time.
+ *
+ * Controls are passed as one float per control in schema order: a continuous control's
+ * value in [low, high], or a categorical control's choice index. */
+
+typedef struct fk_model fk_model;
+typedef struct fk_model_session fk_model_session;
+
+typedef enum fk_model_family {
+  FK_MODEL_FAMILY_VAE = 0,
+  FK_MODEL_FAMILY_GAN = 1,
+  FK_MODEL_FAMILY_TRANSFORMER = 2,
+  FK_MODEL_FAMILY_FORCE_32BIT = 0x7fffffff
+} fk_model_family;
+
+typedef enum fk_model_mode {
+  FK_MODEL_MODE_ONE_SHOT = 0, /* a whole clip per call (effects) */
+  FK_MODEL_MODE_STEP = 1,     /* one frame per call, forever (ambiences) */
+  FK_MODEL_MODE_FORCE_32BIT = 0x7fffffff
+} fk_model_mode;
+
+typedef struct fk_model_info {
+  fk_model_family family;
+  fk_model_mode mode;
+  fk_synth_config spectrogram; /* the model's feature settings (fmax resolved) */
+  int32_t max_frames;          /* one-shot: frames per clip (the most generate writes) */
+  int32_t window_frames;       /* step: frames of context */
+  int32_t control_count;       /* controls in the schema */
+  int32_t control_vector_size; /* floats the model's encoded control vector has */
+  int32_t z_dim;               /* one-shot: latent size */
+} fk_model_info;
+
+typedef struct fk_control_info {
+  const char* name;     /* valid while the model lives */
+  fk_bool32 categorical;
+  int32_t choice_count; /* categorical: number of choices (see fk_model_control_choice) */
+  float low, high;      /* continuous: the allowed range */
+  fk_bool32 log_scale;  /* continuous: mapped log-spaced */
+  float default_value;  /* the value, or the default choice index */
+  const char* unit;     /* "" when none; valid while the model lives */
+} fk_control_info;
+
+/* Loads and checks a .fkm file: every tensor's name, shape and type, the feature settings,
+ * the control schema. A damaged or hostile file gives FK_RESULT_MODEL_INVALID and a message
+ * (fk_last_error), never a crash. Passing the .onnx file gives FK_RESULT_UNSUPPORTED with a
+ * message pointing at the .fkm. Allocates: not on the audio thread. */
+FK_API fk_result FK_CALL fk_model_load(const char* path, fk_model** out);
+/* The same from memory (the bytes are copied; the caller keeps its buffer). */
+FK_API fk_result FK_CALL fk_model_load_memory(const void* data, size_t size, fk_model** out);
+/* NULL is fine. Only after every session of this model is destroyed. */
+FK_API void FK_CALL fk_model_destroy(fk_model* model);
+
+/* Any thread; real-time safe. */
+FK_API fk_result FK_CALL fk_model_get_info(const fk_model* model, fk_model_info* out);
+FK_API fk_result FK_CALL fk_model_get_control(const fk_model* model, int32_t index,
+                                              fk_control_info* out);
+/* Name of a categorical control's choice; NULL when out of range. Valid while the model
+ * lives. Real-time safe. */
+FK_API const char* FK_CALL fk_model_control_choice(const fk_model* model, int32_t control,
+                                                   int32_t choice);
+/* Index of a control by name, or -1. Real-time safe. */
+FK_API int32_t FK_CALL fk_model_find_control(const fk_model* model, const char* name);
+/* Index of a categorical control's choice by name, or -1. Real-time safe. */
+FK_API int32_t FK_CALL fk_model_find_choice(const fk_model* model, int32_t control,
+                                            const char* choice);
+/* Writes every control's default (control_count floats; capacity must be at least that). */
+FK_API fk_result FK_CALL fk_model_default_controls(const fk_model* model, float* values,
+                                                   int32_t capacity);
+
+/* A session for this model. Allocates: not on the audio thread. */
+FK_API fk_result FK_CALL fk_model_session_create(const fk_model* model,
+                                                 fk_model_session** out);
+FK_API void FK_CALL fk_model_session_destroy(fk_model_session* session);
+
+/* One-shot models: a clip of log-mel frames for (controls, seed). values: control_count
+ * floats (NULL: all defaults). log_mel: capacity_frames * n_mels floats, frame-major; frames
+ * up to the last one the model marks as sounding are written, *out_frames says how many.
+ * capacity_frames must be >= max_frames. A value out of range gives
+ * FK_RESULT_INVALID_ARGUMENT naming the control. No allocation; safe on any one thread per
+ * session (it takes a few hundred microseconds: a worker thread, not the audio callback). */
+FK_API fk_result FK_CALL fk_model_generate(fk_model_session* session, const float* values,
+                                           int32_t n_values, uint64_t seed, float* log_mel,
+                                           int32_t capacity_frames, int32_t* out_frames);
+
+/* Step models: starts a stream (silence as context) for (controls, seed). No allocation. */
+FK_API fk_result FK_CALL fk_model_stream_reset(fk_model_session* session, const float* values,
+                                               int32_t n_values, uint64_t seed);
+/* New control values from the next frame on. No allocation. */
+FK_API fk_result FK_CALL fk_model_stream_set_controls(fk_model_session* session,
+                                                      const float* values, int32_t n_values);
+/* The next n_frames log-mel frames (frame-major, n_frames * n_mels floats). No allocation. */
+FK_API fk_result FK_CALL fk_model_stream_next(fk_model_session* session, float* log_mel,
+                                              int32_t n_frames);
 
 #ifdef __cplusplus
 }

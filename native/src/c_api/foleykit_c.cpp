@@ -11,38 +11,25 @@
 #include "dsp/streaming_synth.hpp"
 #include "dsp/synthesis.hpp"
 #include "dsp/version.hpp"
+#include "c_api/c_api_util.hpp"
 #include "foleykit/foleykit.h"
 
 using fk::Error;
 using fk::Status;
 namespace dsp = fk::dsp;
 
+namespace fk::capi {
+char* last_error() {
+  thread_local char message[kLastErrorBytes] = {0};
+  return message;
+}
+}  // namespace fk::capi
+
 namespace {
 
-thread_local std::string t_last_error;
-
-fk_result fail(fk_result r, const char* msg) {
-  t_last_error = msg;
-  return r;
-}
-
-fk_result to_result(Status s) { return static_cast<fk_result>(static_cast<int>(s)); }
-
-// Runs f, mapping every exception to a result code and a message.
-template <class F>
-fk_result guarded(F&& f) {
-  try {
-    return f();
-  } catch (const Error& e) {
-    return fail(to_result(e.status()), e.what());
-  } catch (const std::bad_alloc&) {
-    return fail(FK_RESULT_OUT_OF_MEMORY, "out of memory");
-  } catch (const std::exception& e) {
-    return fail(FK_RESULT_INTERNAL, e.what());
-  } catch (...) {
-    return fail(FK_RESULT_INTERNAL, "unknown internal error");
-  }
-}
+using fk::capi::fail;
+using fk::capi::guarded;
+using fk::capi::to_result;
 
 dsp::FeatureSettings settings_from(const fk_synth_config& c) {
   dsp::FeatureSettings s;
@@ -100,11 +87,14 @@ const char* fk_result_string(fk_result r) {
     case FK_RESULT_OUT_OF_MEMORY: return "out of memory";
     case FK_RESULT_INTERNAL: return "internal error";
     case FK_RESULT_VERSION_MISMATCH: return "config version does not match this library";
+    case FK_RESULT_MODEL_INVALID: return "model file is truncated, corrupt or inconsistent";
+    case FK_RESULT_IO: return "file cannot be opened or read";
+    case FK_RESULT_UNSUPPORTED: return "not supported by this model or build";
     default: return "unknown result code";
   }
 }
 
-const char* fk_last_error(void) { return t_last_error.c_str(); }
+const char* fk_last_error(void) { return fk::capi::last_error(); }
 
 fk_synth_config fk_synth_config_default(void) {
   fk_synth_config c;

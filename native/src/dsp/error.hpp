@@ -16,6 +16,10 @@ enum class Status : int {
   BufferTooSmall = -6,
   OutOfMemory = -7,
   Internal = -8,
+  VersionMismatch = -9,
+  ModelInvalid = -10,  // a model file that is truncated, corrupt, hostile or inconsistent
+  Io = -11,            // a file that cannot be opened or read
+  Unsupported = -12,   // a valid model this runtime cannot honour (settings, family, mode)
 };
 
 class Error : public std::runtime_error {

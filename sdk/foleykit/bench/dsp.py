@@ -255,6 +255,36 @@ def _meta() -> Dict[str, Any]:
     }
 
 
+def _meta_light() -> Dict[str, Any]:
+    """Machine and version facts without importing torch or librosa."""
+    import numpy as np
+
+    import foleykit
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    commit = None
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                                text=True, timeout=10,
+                                cwd=os.path.dirname(os.path.abspath(__file__))).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        pass
+    load = [round(v, 2) for v in os.getloadavg()] if hasattr(os, "getloadavg") else None
+    return {"date_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "git_commit": commit or None, "load_average_at_start": load, "cpu": cpu,
+            "logical_cores": os.cpu_count(), "platform": platform.platform(),
+            "python": platform.python_version(), "numpy": np.__version__,
+            "foleykit": foleykit.__version__, "foleykit_native": foleykit.native_version()}
+
+
 def _ratio(peer: Dict[str, Any], ours: Dict[str, Any]) -> float:
     return peer["median_s"] / ours["median_s"]
 

@@ -18,9 +18,22 @@ def register(subparsers: "argparse._SubParsersAction") -> None:
         "markdown table and whether each target of the foundation issue is met.")
     bench_dsp.add_arguments(dsp)
     dsp.set_defaults(run=_run_dsp)
+    from ..bench import model as bench_model
+
+    model = suites.add_parser(
+        "model", help="native model runtime vs ONNX Runtime on the default models",
+        description=bench_model.__doc__.split("\n\n")[0])
+    bench_model.add_arguments(model)
+    model.set_defaults(run=_run_model)
 
 
 def _run_dsp(args: argparse.Namespace) -> int:
     from ..bench import dsp as bench_dsp
 
     return bench_dsp.run_cli(args)
+
+
+def _run_model(args: argparse.Namespace) -> int:
+    from ..bench import model as bench_model
+
+    return bench_model.run_cli(args)

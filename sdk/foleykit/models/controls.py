@@ -184,6 +184,18 @@ class ControlSchema:
         parts = [c.encode(values.get(c.name, c.default)) for c in self.controls]
         return np.concatenate(parts) if parts else np.zeros(0, np.float32)
 
+    def values(self, values: Optional[Mapping[str, Any]] = None) -> np.ndarray:
+        """Named values (defaults for the rest) -> ``(len(self),)`` float32 in schema order, the
+        form the native runtime and the C ABI take: a continuous control's value, a categorical
+        control's choice index. Validated like :meth:`encode`."""
+        self.encode(values)  # the checks and their messages
+        values = dict(values or {})
+        out = np.zeros(len(self.controls), np.float32)
+        for i, c in enumerate(self.controls):
+            v = values.get(c.name, c.default)
+            out[i] = c.choices.index(v) if c.kind == "categorical" else float(v)
+        return out
+
     def encode_batch(self, rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
         """``(batch, dim)`` float32."""
         return np.stack([self.encode(r) for r in rows]) if rows else np.zeros((0, self.dim),

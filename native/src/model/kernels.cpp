@@ -1,0 +1,218 @@
+#include "model/kernels.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "model/vecmath.hpp"
+
+namespace fk::model {
+
+// ---- reference kernels ----------------------------------------------------------------------
+
+void linear_ref(const float* x, int rows, int in, const float* W, const float* b, int out,
+                float* y) {
+  for (int r = 0; r < rows; ++r)
+    for (int o = 0; o < out; ++o) {
+      double s = b ? b[o] : 0.0;
+      for (int i = 0; i < in; ++i) s += double(W[size_t(o) * in + i]) * x[size_t(r) * in + i];
+      y[size_t(r) * out + o] = float(s);
+    }
+}
+
+void conv1d_ref(const float* x, int T, int in, const float* W, const float* b, int out, int K,
+                float* y) {
+  const int p = K / 2;
+  for (int t = 0; t < T; ++t)
+    for (int o = 0; o < out; ++o) {
+      double s = b ? b[o] : 0.0;
+      for (int k = 0; k < K; ++k) {
+        const int j = t + k - p;
+        if (j < 0 || j >= T) continue;
+        for (int i = 0; i < in; ++i)
+          s += double(W[(size_t(o) * in + i) * K + k]) * x[size_t(j) * in + i];
+      }
+      y[size_t(t) * out + o] = float(s);
+    }
+}
+
+void upsample2_conv1d_ref(const float* x, int T, int in, const float* W, const float* b, int out,
+                          int K, float* y) {
+  std::vector<float> u(size_t(2) * T * in);
+  for (int j = 0; j < 2 * T; ++j)
+    std::memcpy(&u[size_t(j) * in], x + size_t(j / 2) * in, sizeof(float) * in);
+  conv1d_ref(u.data(), 2 * T, in, W, b, out, K, y);
+}
+
+void layer_norm_ref(const float* x, int rows, int d, const float* g, const float* b, float eps,
+                    float* y) {
+  for (int r = 0; r < rows; ++r) {
+    const float* xr = x + size_t(r) * d;
+    double mean = 0, var = 0;
+    for (int i = 0; i < d; ++i) mean += xr[i];
+    mean /= d;
+    for (int i = 0; i < d; ++i) var += (xr[i] - mean) * (xr[i] - mean);
+    var /= d;
+    const double inv = 1.0 / std::sqrt(var + eps);
+    for (int i = 0; i < d; ++i) y[size_t(r) * d + i] = float((xr[i] - mean) * inv * g[i] + b[i]);
+  }
+}
+
+// ---- packing --------------------------------------------------------------------------------
+
+namespace {
+
+// B given as an element function (k, o) -> value.
+template <class F>
+Packed pack(int depth, int n, const float* b, F&& at) {
+  Packed P;
+  P.depth = depth;
+  P.n = n;
+  P.n_pad = (n + Packed::kNr - 1) / Packed::kNr * Packed::kNr;
+  P.panels.assign(size_t(P.n_pad) * depth, 0.0f);
+  P.bias.assign(P.n_pad, 0.0f);
+  for (int o = 0; o < n; ++o) {
+    const int panel = o / Packed::kNr, lane = o % Packed::kNr;
+    float* dst = P.panels.data() + size_t(panel) * depth * Packed::kNr + lane;
+    for (int k = 0; k < depth; ++k) dst[size_t(k) * Packed::kNr] = at(k, o);
+    if (b) P.bias[o] = b[o];
+  }
+  return P;
+}
+
+}  // namespace
+
+Packed Packed::linear(const float* W, const float* b, int n, int depth) {
+  return pack(depth, n, b, [&](int k, int o) { return W[size_t(o) * depth + k]; });
+}
+
+Packed Packed::conv(const float* W, const float* b, int n, int in, int K) {
+  return pack(K * in, n, b, [&](int k, int o) {
+    const int tap = k / in, i = k % in;
+    return W[(size_t(o) * in + i) * K + tap];
+  });
+}
+
+Packed Packed::upsample2_conv_phase(const float* W, const float* b, int n, int in, int K, int r,
+                                    int* dmin_out) {
+  // Output row 2m + r reads u[2m + r + k - p] = x[m + floor((r + k - p) / 2)].
+  const int p = K / 2;
+  auto tap = [&](int k) {
+    const int j = r + k - p;
+    return j >= 0 ? j / 2 : -((-j + 1) / 2);  // floor division
+  };
+  const int dmin = tap(0), dmax = tap(K - 1), span = dmax - dmin + 1;
+  *dmin_out = dmin;
+  return pack(span * in, n, b, [&](int k, int o) {
+    const int d = k / in + dmin, i = k % in;
+    float s = 0.0f;
+    for (int kk = 0; kk < K; ++kk)
+      if (tap(kk) == d) s += W[(size_t(o) * in + i) * K + kk];
+    return s;
+  });
+}
+
+// ---- matrix product -------------------------------------------------------------------------
+
+void gemm_ref(const float* A, int lda, int M, const Packed& B, const float* extra, float* C,
+              int ldc) {
+  const int R = Packed::kNr;
+  for (int r = 0; r < M; ++r)
+    for (int o = 0; o < B.n_pad; ++o) {
+      const float* col = B.panels.data() + size_t(o / R) * B.depth * R + o % R;
+      double s = double(B.bias[o]) + (extra && o < B.n ? extra[o] : 0.0f);
+      for (int k = 0; k < B.depth; ++k) s += double(A[size_t(r) * lda + k]) * col[size_t(k) * R];
+      C[size_t(r) * ldc + o] = float(s);
+    }
+}
+
+#if defined(FK_HAVE_VEC8)
+namespace {
+using vec::v8;
+
+// MR rows x 16 columns of C, the whole depth in registers.
+template <int MR>
+inline void micro(const float* A, int lda, const float* Bp, int depth, v8 bias0, v8 bias1,
+                  float* C, int ldc) {
+  v8 c0[MR], c1[MR];
+  for (int r = 0; r < MR; ++r) c0[r] = bias0, c1[r] = bias1;
+  for (int k = 0; k < depth; ++k) {
+    const v8 b0 = vec::load(Bp + size_t(k) * 16), b1 = vec::load(Bp + size_t(k) * 16 + 8);
+    for (int r = 0; r < MR; ++r) {
+      const v8 a = vec::splat(A[size_t(r) * lda + k]);
+      c0[r] += a * b0;
+      c1[r] += a * b1;
+    }
+  }
+  for (int r = 0; r < MR; ++r) {
+    vec::store(C + size_t(r) * ldc, c0[r]);
+    vec::store(C + size_t(r) * ldc + 8, c1[r]);
+  }
+}
+}  // namespace
+
+void gemm(const float* A, int lda, int M, const Packed& B, const float* extra, float* C,
+          int ldc) {
+  static_assert(Packed::kNr == 16, "the micro-kernel is 16 columns wide");
+  constexpr int MR = 6;
+  for (int panel = 0; panel < B.n_pad / 16; ++panel) {
+    const float* Bp = B.panels.data() + size_t(panel) * B.depth * 16;
+    float bias[16];
+    for (int j = 0; j < 16; ++j) {
+      const int o = panel * 16 + j;
+      bias[j] = B.bias[o] + (extra && o < B.n ? extra[o] : 0.0f);
+    }
+    const v8 bias0 = vec::load(bias), bias1 = vec::load(bias + 8);
+    float* Cp = C + panel * 16;
+    int r = 0;
+    for (; r + MR <= M; r += MR)
+      micro<MR>(A + size_t(r) * lda, lda, Bp, B.depth, bias0, bias1, Cp + size_t(r) * ldc, ldc);
+    const float* Ar = A + size_t(r) * lda;
+    float* Cr = Cp + size_t(r) * ldc;
+    switch (M - r) {
+      case 5: micro<5>(Ar, lda, Bp, B.depth, bias0, bias1, Cr, ldc); break;
+      case 4: micro<4>(Ar, lda, Bp, B.depth, bias0, bias1, Cr, ldc); break;
+      case 3: micro<3>(Ar, lda, Bp, B.depth, bias0, bias1, Cr, ldc); break;
+      case 2: micro<2>(Ar, lda, Bp, B.depth, bias0, bias1, Cr, ldc); break;
+      case 1: micro<1>(Ar, lda, Bp, B.depth, bias0, bias1, Cr, ldc); break;
+      default: break;
+    }
+  }
+}
+
+void gelu(float* x, int n) {
+  int i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const v8 v = vec::load(x + i);
+    vec::store(x + i, vec::splat(0.5f) * v * (vec::splat(1.0f) + vec::erf(v * vec::splat(0.70710678118654752f))));
+  }
+  for (; i < n; ++i) x[i] = 0.5f * x[i] * (1.0f + std::erf(x[i] * 0.70710678118654752f));
+}
+#else
+void gemm(const float* A, int lda, int M, const Packed& B, const float* extra, float* C,
+          int ldc) {
+  gemm_ref(A, lda, M, B, extra, C, ldc);
+}
+
+void gelu(float* x, int n) {
+  for (int i = 0; i < n; ++i) x[i] = 0.5f * x[i] * (1.0f + std::erf(x[i] * 0.70710678118654752f));
+}
+#endif
+
+void layer_norm(const float* x, int rows, int d, int ld, const float* g, const float* b,
+                float eps, float* y, int ldy) {
+  for (int r = 0; r < rows; ++r) {
+    const float* xr = x + size_t(r) * ld;
+    float* yr = y + size_t(r) * ldy;
+    float mean = 0.0f;
+    for (int i = 0; i < d; ++i) mean += xr[i];
+    mean /= float(d);
+    float var = 0.0f;
+    for (int i = 0; i < d; ++i) var += (xr[i] - mean) * (xr[i] - mean);
+    var /= float(d);
+    const float inv = 1.0f / std::sqrt(var + eps);
+    for (int i = 0; i < d; ++i) yr[i] = (xr[i] - mean) * inv * g[i] + b[i];
+  }
+}
+
+}  // namespace fk::model

@@ -1,0 +1,198 @@
+"""The native model runtime (foleykit._core.NativeModel over .fkm files) against ONNX Runtime on
+the same models, inputs and seeds: the default models, and VAE / GAN / Transformer models
+trained here, in every export precision. Also the Runtime backends, control encoding, seeded
+noise, and refusal of bad files and values."""
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+
+from foleykit import Runtime
+from foleykit._core import DSPError, NativeModel, seed_noise as native_seed_noise
+from foleykit.export.cli import add_export_parser
+from foleykit.models import ControlSchema, default, seed_noise
+from foleykit.train.__main__ import main as train_main
+
+ATOL = 1e-4
+FAMILIES = ("vae", "gan", "transformer")
+
+
+def _session(path):
+    o = ort.SessionOptions()
+    o.intra_op_num_threads = 1
+    return ort.InferenceSession(str(path), o, providers=["CPUExecutionProvider"])
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """Smoke-trained models of each family, exported fp32, fp16 and int8 (.onnx + .fkm)."""
+    root = tmp_path_factory.mktemp("native_runs")
+    out = {}
+    for fam in FAMILIES:
+        assert train_main(["--out", str(root / fam), "--model", fam, "--smoke-test",
+                           "--no-progress"]) == 0
+        for precision in ("fp32", "fp16", "int8"):
+            path = root / f"{fam}-{precision}.onnx"
+            parser = argparse.ArgumentParser()
+            add_export_parser(parser.add_subparsers())
+            args = parser.parse_args(["export", str(root / fam), "--out", str(path),
+                                      "--precision", precision])
+            assert args.run(args) == 0
+            assert path.with_suffix(".fkm").is_file(), "foleykit export writes the .fkm too"
+            out[(fam, precision)] = path
+    return out
+
+
+def _random_controls(schema: ControlSchema, rng) -> dict:
+    out = {}
+    for c in schema.controls:
+        if c.kind == "categorical":
+            out[c.name] = c.choices[int(rng.integers(len(c.choices)))]
+        else:
+            lo, hi = (np.log(c.low), np.log(c.high)) if c.log else (c.low, c.high)
+            v = float(rng.uniform(lo, hi))
+            out[c.name] = float(np.clip(np.float32(np.exp(v) if c.log else v), c.low, c.high))
+    return out
+
+
+def check_parity(onnx_path, steps: int = 24, draws: int = 4) -> float:
+    """Native vs ONNX Runtime on the raw graph; returns the largest difference seen."""
+    native = NativeModel(str(onnx_path.with_suffix(".fkm")))
+    sess = _session(onnx_path)
+    rt = Runtime(onnx_path, backend="onnxruntime")
+    schema = rt.schema
+    rng = np.random.default_rng(7)
+    worst = 0.0
+    if native.info["mode"] == "one_shot":
+        for k in range(draws):
+            ctl = _random_controls(schema, rng) if k else {}
+            c = schema.encode(ctl)
+            np.testing.assert_array_equal(native.encode_controls(schema.values(ctl)), c)
+            z = seed_noise(k, native.info["z_dim"])
+            mel_o, alive_o = sess.run(None, {"z": z[None], "controls": c[None]})
+            mel_n, alive_n = native.run_one_shot(z, c)
+            assert mel_n.shape == mel_o.shape[1:]
+            worst = max(worst, float(np.abs(mel_n - mel_o[0]).max()),
+                        float(np.abs(alive_n - alive_o[0]).max()))
+    else:
+        n_mels, window = native.info["n_mels"], native.info["window_frames"]
+        lo = np.float32(np.log(native.info["log_floor"]))
+        f_o = np.full((1, n_mels), lo, np.float32)
+        s_o = np.full((1, window, n_mels), lo, np.float32)
+        c1 = schema.encode({})
+        c2 = schema.encode(_random_controls(schema, rng))
+        for k in range(steps):
+            c = c1 if k < steps // 2 else c2  # controls change mid-stream
+            noise = seed_noise(11, n_mels, stream=k)
+            # both run on the same inputs (ORT's previous outputs): differences cannot compound
+            f_n, s_n = native.run_step(f_o[0], c, noise, s_o[0])
+            f_o, s_o = sess.run(None, {"frame": f_o, "controls": c[None], "noise": noise[None],
+                                       "state": s_o})
+            worst = max(worst, float(np.abs(f_n - f_o[0]).max()),
+                        float(np.abs(s_n - s_o[0]).max()))
+    return worst
+
+
+@pytest.mark.parametrize("kind", default.KINDS)
+def test_default_models_match_onnxruntime(kind):
+    worst = check_parity(default.path(kind))
+    print(f"{kind}: max |native - onnxruntime| = {worst:.2e}")
+    assert worst < ATOL
+
+
+@pytest.mark.parametrize("precision", ("fp32", "fp16", "int8"))
+@pytest.mark.parametrize("family", FAMILIES)
+def test_trained_models_match_onnxruntime(trained, family, precision):
+    worst = check_parity(trained[(family, precision)])
+    print(f"{family}/{precision}: max |native - onnxruntime| = {worst:.2e}")
+    assert worst < ATOL
+
+
+def test_seed_noise_is_bit_identical():
+    for seed, n, stream in ((0, 16, 0), (3, 80, 0), (2**64 - 1, 33, 5), (123456789, 80, 999)):
+        np.testing.assert_array_equal(native_seed_noise(seed, n, stream),
+                                      seed_noise(seed, n, stream))
+
+
+@pytest.mark.parametrize("kind", default.KINDS)
+def test_backends_render_the_same_sounds(kind):
+    nat = Runtime(default.path(kind), backend="native")
+    ref = Runtime(default.path(kind), backend="onnxruntime")
+    assert nat.backend == "native" and ref.backend == "onnxruntime"
+    assert Runtime(default.path(kind)).backend == "native", "native is the default"
+    rng = np.random.default_rng(1)
+    if kind == "oneshots":
+        for seed in range(4):
+            ctl = _random_controls(nat.schema, rng)
+            a, b = nat.render_mel(ctl, seed), ref.render_mel(ctl, seed)
+            assert a.shape == b.shape
+            np.testing.assert_allclose(a, b, atol=ATOL, rtol=0)
+        x, y = nat.render({"category": "impact"}, 2), ref.render({"category": "impact"}, 2)
+        assert x.shape == y.shape and np.corrcoef(x, y)[0, 1] > 0.999
+    else:
+        sa, sb = nat.stream({"category": "rain"}, seed=4), ref.stream({"category": "rain"}, seed=4)
+        for k in range(3):
+            if k == 2:
+                sa.set_controls({"category": "wind", "strength": 0.9})
+                sb.set_controls({"category": "wind", "strength": 0.9})
+            np.testing.assert_allclose(sa.frames(8), sb.frames(8), atol=1e-3, rtol=0)
+
+
+def test_native_generate_is_deterministic_and_seeded():
+    m = NativeModel(str(default.path("oneshots").with_suffix(".fkm")))
+    a, b, c = m.generate(None, 5), m.generate(None, 5), m.generate(None, 6)
+    np.testing.assert_array_equal(a, b)
+    assert a.shape[0] == m.info["n_mels"] and 1 <= a.shape[1] <= m.info["max_frames"]
+    assert not np.array_equal(a[:, :min(a.shape[1], c.shape[1])], c[:, :min(a.shape[1], c.shape[1])])
+
+
+def test_stream_is_independent_of_how_frames_are_requested():
+    path = str(default.path("ambiences").with_suffix(".fkm"))
+    one, many = NativeModel(path), NativeModel(path)
+    one.stream_reset(None, 9)
+    many.stream_reset(None, 9)
+    a = np.concatenate([one.stream_next(1) for _ in range(12)], axis=1)
+    b = np.concatenate([many.stream_next(5), many.stream_next(7)], axis=1)
+    np.testing.assert_array_equal(a, b)
+
+
+def test_bad_values_and_files_are_refused(tmp_path):
+    onnx_path = default.path("oneshots")
+    m = NativeModel(str(onnx_path.with_suffix(".fkm")))
+    schema = Runtime(onnx_path, backend="native").schema
+    vals = schema.values({})
+    i = schema.names.index("velocity")
+    bad = vals.copy()
+    bad[i] = 1e6
+    with pytest.raises(DSPError, match="velocity"):
+        m.generate(bad, 0)
+    bad = vals.copy()
+    bad[schema.names.index("material")] = 17
+    with pytest.raises(DSPError, match="material"):
+        m.generate(bad, 0)
+    bad[0] = np.nan
+    with pytest.raises(DSPError):
+        m.generate(bad, 0)
+    with pytest.raises(DSPError, match="control values"):
+        m.generate(vals[:3], 0)
+    with pytest.raises(DSPError, match=r"\.fkm"):
+        NativeModel(str(onnx_path))
+    with pytest.raises(DSPError, match="(?i)does not exist|no such|cannot open"):
+        NativeModel(str(tmp_path / "missing.fkm"))
+    data = onnx_path.with_suffix(".fkm").read_bytes()
+    for cut in (0, 10, 40, len(data) // 2, len(data) - 1):
+        with pytest.raises(DSPError):
+            NativeModel.from_bytes(data[:cut])
+    flipped = bytearray(data)
+    flipped[len(data) // 2] ^= 0x10
+    with pytest.raises(DSPError, match="(?i)checksum"):
+        NativeModel.from_bytes(bytes(flipped))
+    amb = NativeModel(str(default.path("ambiences").with_suffix(".fkm")))
+    with pytest.raises(DSPError, match="(?i)reset"):
+        amb.stream_next(1)
+    # a one-shot model cannot stream and a step model cannot generate clips
+    with pytest.raises(DSPError):
+        amb.generate(None, 0)
