@@ -21,6 +21,7 @@ namespace {
 struct Block {
   const float *ln1_g, *ln1_b, *ln2_g, *ln2_b;
   Packed qkv, proj, mlp0, mlp2;
+  Packed kv;  // the last block: keys and values only (its queries are needed for one row)
 };
 
 class TransformerModel final : public Model {
@@ -88,7 +89,10 @@ class TransformerModel final : public Model {
       k.ln1_b = keep(t(b + "ln1.bias", {D}), 4 * l + 1);
       k.ln2_g = keep(t(b + "ln2.weight", {D}), 4 * l + 2);
       k.ln2_b = keep(t(b + "ln2.bias", {D}), 4 * l + 3);
-      k.qkv = Packed::linear(t(b + "qkv.weight", {3 * D, D}), t(b + "qkv.bias", {3 * D}), 3 * d, d);
+      const float* qkv_w = t(b + "qkv.weight", {3 * D, D});
+      const float* qkv_b = t(b + "qkv.bias", {3 * D});
+      k.qkv = Packed::linear(qkv_w, qkv_b, 3 * d, d);
+      if (l + 1 == layers) k.kv = Packed::linear(qkv_w + size_t(d) * d, qkv_b + d, 2 * d, d);
       k.proj = Packed::linear(t(b + "proj.weight", {D, D}), t(b + "proj.bias", {D}), d, d);
       k.mlp0 = Packed::linear(t(b + "mlp.0.weight", {ff, D}), t(b + "mlp.0.bias", {ff}), ff, d);
       k.mlp2 = Packed::linear(t(b + "mlp.2.weight", {D, ff}), t(b + "mlp.2.bias", {D}), d, ff);
@@ -218,7 +222,13 @@ class TransformerSession final : public Session {
       const int r0 = l + 1 == m.layers ? W - 1 : 0;  // rows whose output is still needed
       const int R = W - r0;
       layer_norm(h_.data(), W, D, dp_, b.ln1_g, b.ln1_b, m.eps, a_.data(), dp_);
-      gemm(a_.data(), dp_, W, b.qkv, nullptr, qkv_.data(), qp_);
+      if (r0 == 0) {
+        gemm(a_.data(), dp_, W, b.qkv, nullptr, qkv_.data(), qp_);
+      } else {  // keys and values for the rows before r0, all three for the rest
+        if (r0 > 0) gemm(a_.data(), dp_, r0, b.kv, nullptr, qkv_.data() + D, qp_);
+        gemm(a_.data() + size_t(r0) * dp_, dp_, R, b.qkv, nullptr, qkv_.data() + size_t(r0) * qp_,
+             qp_);
+      }
       attention(r0);
       gemm(att_.data() + size_t(r0) * dp_, dp_, R, b.proj, nullptr,
            tmp_.data() + size_t(r0) * dp_, dp_);
@@ -277,13 +287,43 @@ class TransformerSession final : public Session {
         for (j = 0; j <= r; ++j) sum += scores_[size_t(j)];
         const float inv = 1.0f / sum;
         float* o = att_.data() + size_t(r) * dp_ + size_t(h) * hd;
-        std::fill(o, o + hd, 0.0f);
-        for (j = 0; j <= r; ++j) {
-          const float p = scores_[size_t(j)] * inv;
-          const float* v = v0 + size_t(j) * qp_;
-          for (int i = 0; i < hd; ++i) o[i] += p * v[i];
-        }
+        weighted_sum(v0, r + 1, hd, inv, o);
       }
+    }
+  }
+
+  // o = inv * sum_j scores_[j] v_j over n rows of values (stride qp_), accumulated in
+  // registers: adding into o in memory row by row stalls on store-to-load forwarding.
+  void weighted_sum(const float* v0, int n, int hd, float inv, float* o) const {
+    int i = 0;
+#if defined(FK_HAVE_VEC8)
+    for (; i + 32 <= hd; i += 32) {
+      vec::v8 a0 = vec::splat(0.f), a1 = a0, a2 = a0, a3 = a0;
+      for (int j = 0; j < n; ++j) {
+        const vec::v8 p = vec::splat(scores_[size_t(j)]);
+        const float* v = v0 + size_t(j) * qp_ + i;
+        a0 += p * vec::load(v);
+        a1 += p * vec::load(v + 8);
+        a2 += p * vec::load(v + 16);
+        a3 += p * vec::load(v + 24);
+      }
+      const vec::v8 s = vec::splat(inv);
+      vec::store(o + i, a0 * s);
+      vec::store(o + i + 8, a1 * s);
+      vec::store(o + i + 16, a2 * s);
+      vec::store(o + i + 24, a3 * s);
+    }
+    for (; i + 8 <= hd; i += 8) {
+      vec::v8 a0 = vec::splat(0.f);
+      for (int j = 0; j < n; ++j)
+        a0 += vec::splat(scores_[size_t(j)]) * vec::load(v0 + size_t(j) * qp_ + i);
+      vec::store(o + i, a0 * vec::splat(inv));
+    }
+#endif
+    for (; i < hd; ++i) {
+      float acc = 0.0f;
+      for (int j = 0; j < n; ++j) acc += scores_[size_t(j)] * v0[size_t(j) * qp_ + i];
+      o[i] = acc * inv;
     }
   }
 

@@ -149,13 +149,43 @@ inline void micro(const float* A, int lda, const float* Bp, int depth, v8 bias0,
     vec::store(C + size_t(r) * ldc + 8, c1[r]);
   }
 }
+
+// One row times four panels (64 columns): a single row has no rows to share the loads of B
+// across, so it takes several panels at once to keep eight independent accumulator chains.
+inline void row4(const float* A, const Packed& B, int panel, const float* extra, float* C) {
+  const int depth = B.depth;
+  const float* P[4];
+  v8 c[8];
+  for (int q = 0; q < 4; ++q) {
+    P[q] = B.panels.data() + size_t(panel + q) * depth * 16;
+    for (int h = 0; h < 2; ++h) {
+      float bias[8];
+      for (int j = 0; j < 8; ++j) {
+        const int o = (panel + q) * 16 + h * 8 + j;
+        bias[j] = B.bias[o] + (extra && o < B.n ? extra[o] : 0.0f);
+      }
+      c[2 * q + h] = vec::load(bias);
+    }
+  }
+  for (int k = 0; k < depth; ++k) {
+    const v8 a = vec::splat(A[k]);
+    for (int q = 0; q < 4; ++q) {
+      c[2 * q] += a * vec::load(P[q] + size_t(k) * 16);
+      c[2 * q + 1] += a * vec::load(P[q] + size_t(k) * 16 + 8);
+    }
+  }
+  for (int q = 0; q < 8; ++q) vec::store(C + (panel * 16) + q * 8, c[q]);
+}
 }  // namespace
 
 void gemm(const float* A, int lda, int M, const Packed& B, const float* extra, float* C,
           int ldc) {
   static_assert(Packed::kNr == 16, "the micro-kernel is 16 columns wide");
   constexpr int MR = 6;
-  for (int panel = 0; panel < B.n_pad / 16; ++panel) {
+  int first_panel = 0;
+  if (M == 1)
+    for (; first_panel + 4 <= B.n_pad / 16; first_panel += 4) row4(A, B, first_panel, extra, C);
+  for (int panel = first_panel; panel < B.n_pad / 16; ++panel) {
     const float* Bp = B.panels.data() + size_t(panel) * B.depth * 16;
     float bias[16];
     for (int j = 0; j < 16; ++j) {
@@ -164,18 +194,23 @@ void gemm(const float* A, int lda, int M, const Packed& B, const float* extra, f
     }
     const v8 bias0 = vec::load(bias), bias1 = vec::load(bias + 8);
     float* Cp = C + panel * 16;
+    // Row tiles of 6 where possible; a remainder is split into two balanced tiles rather than
+    // leaving a thin one (32 rows: 6 6 6 6 4 4, not 6 6 6 6 6 2).
     int r = 0;
-    for (; r + MR <= M; r += MR)
-      micro<MR>(A + size_t(r) * lda, lda, Bp, B.depth, bias0, bias1, Cp + size_t(r) * ldc, ldc);
-    const float* Ar = A + size_t(r) * lda;
-    float* Cr = Cp + size_t(r) * ldc;
-    switch (M - r) {
-      case 5: micro<5>(Ar, lda, Bp, B.depth, bias0, bias1, Cr, ldc); break;
-      case 4: micro<4>(Ar, lda, Bp, B.depth, bias0, bias1, Cr, ldc); break;
-      case 3: micro<3>(Ar, lda, Bp, B.depth, bias0, bias1, Cr, ldc); break;
-      case 2: micro<2>(Ar, lda, Bp, B.depth, bias0, bias1, Cr, ldc); break;
-      case 1: micro<1>(Ar, lda, Bp, B.depth, bias0, bias1, Cr, ldc); break;
-      default: break;
+    while (r < M) {
+      const int rem = M - r;
+      const int mr = (rem % MR == 0 || rem >= 2 * MR) ? MR : (rem > MR ? (rem + 1) / 2 : rem);
+      const float* Ar = A + size_t(r) * lda;
+      float* Cr = Cp + size_t(r) * ldc;
+      switch (mr) {
+        case 6: micro<6>(Ar, lda, Bp, B.depth, bias0, bias1, Cr, ldc); break;
+        case 5: micro<5>(Ar, lda, Bp, B.depth, bias0, bias1, Cr, ldc); break;
+        case 4: micro<4>(Ar, lda, Bp, B.depth, bias0, bias1, Cr, ldc); break;
+        case 3: micro<3>(Ar, lda, Bp, B.depth, bias0, bias1, Cr, ldc); break;
+        case 2: micro<2>(Ar, lda, Bp, B.depth, bias0, bias1, Cr, ldc); break;
+        default: micro<1>(Ar, lda, Bp, B.depth, bias0, bias1, Cr, ldc); break;
+      }
+      r += mr;
     }
   }
 }
@@ -199,17 +234,36 @@ void gelu(float* x, int n) {
 }
 #endif
 
+namespace {
+// Sum of n floats with eight independent partial sums (a single running sum is one long
+// dependency chain: 96 adds at 4 cycles each per row).
+inline float sum8(const float* x, int n, float shift, bool squares) {
+  int i = 0;
+  float s = 0.0f;
+#if defined(FK_HAVE_VEC8)
+  vec::v8 acc = vec::splat(0.0f);
+  const vec::v8 sh = vec::splat(shift);
+  for (; i + 8 <= n; i += 8) {
+    const vec::v8 v = vec::load(x + i) - sh;
+    acc += squares ? v * v : v;
+  }
+  s = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+#endif
+  for (; i < n; ++i) {
+    const float v = x[i] - shift;
+    s += squares ? v * v : v;
+  }
+  return s;
+}
+}  // namespace
+
 void layer_norm(const float* x, int rows, int d, int ld, const float* g, const float* b,
                 float eps, float* y, int ldy) {
   for (int r = 0; r < rows; ++r) {
     const float* xr = x + size_t(r) * ld;
     float* yr = y + size_t(r) * ldy;
-    float mean = 0.0f;
-    for (int i = 0; i < d; ++i) mean += xr[i];
-    mean /= float(d);
-    float var = 0.0f;
-    for (int i = 0; i < d; ++i) var += (xr[i] - mean) * (xr[i] - mean);
-    var /= float(d);
+    const float mean = sum8(xr, d, 0.0f, false) / float(d);
+    const float var = sum8(xr, d, mean, true) / float(d);
     const float inv = 1.0f / std::sqrt(var + eps);
     for (int i = 0; i < d; ++i) yr[i] = (xr[i] - mean) * inv * g[i] + b[i];
   }

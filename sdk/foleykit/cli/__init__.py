@@ -14,12 +14,12 @@ from ..data import corpus, inspect as dataset
 from ..evaluate import cli as evaluate
 from ..export import cli as export
 from ..train import cli as train
-from . import bench, demo
+from . import bake, bench, demo, render
 
 __all__ = ["build_parser", "main"]
 
 # Each has register(subparsers); heavy imports happen only when a subcommand runs.
-_COMMANDS = (demo, bench, corpus, dataset, train, export, evaluate)
+_COMMANDS = (demo, bench, render, bake, corpus, dataset, train, export, evaluate)
 
 
 def build_parser() -> argparse.ArgumentParser:
