@@ -5,10 +5,13 @@
 // The reader's contract: on any bytes it either returns a valid ModelFile or throws fk::Error.
 // Anything else -- another exception, a crash, a sanitizer report, a hang, a huge allocation
 // -- is a bug that the fuzzer reports.
+#include <algorithm>
+#include <vector>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
+#include "model/model.hpp"
 #include "model/model_file.hpp"
 
 namespace {
@@ -42,6 +45,19 @@ static void fuzz_one(const uint8_t* data, size_t size) {
     try {
       const fk::model::ModelFile f = fk::model::ModelFile::parse(data, size, opt);
       g_sink = touch(f);
+      // Past the container: the architecture checks, and one inference of whatever model
+      // they accept (hostile hyper-parameters must be refused before anything is sized).
+      const auto model = fk::model::Model::from_file(f);
+      auto session = model->create_session();
+      std::vector<float> out(size_t(std::max(model->info().max_frames, 2)) *
+                             size_t(model->info().n_mels));
+      int frames = 0;
+      if (model->info().mode == fk::model::Mode::OneShot) {
+        (void)session->generate(nullptr, 0, 1, out.data(), model->info().max_frames, &frames);
+      } else if (session->stream_reset(nullptr, 0, 1) == fk::Status::Ok) {
+        (void)session->stream_next(out.data(), 2);
+      }
+      for (float v : out) g_sink = g_sink + (v == v ? 0 : 1);
     } catch (const fk::Error&) {
       // Refused: the expected outcome for almost every input.
     }

@@ -85,8 +85,8 @@ fk_result fk_model_get_control(const fk_model* model, int32_t index, fk_control_
   out->name = c.name.c_str();
   out->categorical = c.categorical ? 1 : 0;
   out->choice_count = int32_t(c.choices.size());
-  out->low = c.low;
-  out->high = c.high;
+  out->low = float(c.low);
+  out->high = float(c.high);
   out->log_scale = c.log ? 1 : 0;
   out->default_value = c.default_value;
   out->unit = c.unit.c_str();

@@ -114,8 +114,8 @@ ControlInfo parse_control(const Json& c, size_t index) {
     if (ci.log && lo <= 0) invalid(where + " has a log range that is not positive");
     if (!def.is_number() || !(def.as_number() >= lo && def.as_number() <= hi))
       invalid(where + ".default is outside [low, high]");
-    ci.low = float(lo);
-    ci.high = float(hi);
+    ci.low = lo;
+    ci.high = hi;
     ci.default_value = float(def.as_number());
     ci.width = 1;
   } else {
@@ -221,12 +221,13 @@ Status Model::encode_controls(const float* values, int n_values, float* vec, cha
                    c.width - 1, double(v));
       for (int j = 0; j < c.width; ++j) out[j] = j == k ? 1.0f : 0.0f;
     } else {
-      if (!(std::isfinite(v) && v >= c.low && v <= c.high))
+      // Compared in float: a range end given as float (0.1f > 0.1) is still in range.
+      if (!(std::isfinite(v) && v >= float(c.low) && v <= float(c.high)))
         return say("control '%s' must be a number in [%g, %g]%s%s; got %g", c.name.c_str(),
                    double(c.low), double(c.high), c.unit.empty() ? "" : " ", c.unit.c_str(),
                    double(v));
       // In double, as Python's ControlDef.encode computes it.
-      const double x = v, lo = c.low, hi = c.high;
+      const double lo = c.low, hi = c.high, x = std::min(std::max(double(v), lo), hi);
       out[0] = c.log ? float((std::log(x) - std::log(lo)) / (std::log(hi) - std::log(lo)))
                      : float((x - lo) / (hi - lo));
     }

@@ -29,7 +29,7 @@ struct ControlInfo {
   std::string name;
   bool categorical = false;
   std::vector<std::string> choices;  // categorical only
-  float low = 0.f, high = 1.f;       // continuous only
+  double low = 0.0, high = 1.0;      // continuous only (double: encoded as Python does)
   bool log = false;                  // continuous: log-spaced mapping
   float default_value = 0.f;         // the value, or the choice index
   std::string unit;

@@ -8,6 +8,9 @@ next_state (1, window, n_mels))``; the caller owns the state and feeds it back.
 ``precision="fp16"`` stores weights as float16 and ``"int8"`` as per-channel int8
 (DequantizeLinear); both keep float32 inputs, outputs and arithmetic, so every runtime that
 runs the fp32 model runs them.
+
+Next to ``model.onnx`` the export writes ``model.fkm``, the native runtime's file, derived
+from the ONNX file alone (:func:`foleykit.export.native.write_native`; always float32).
 """
 from __future__ import annotations
 
@@ -56,12 +59,17 @@ def example_inputs(model: nn.Module, c_dim: int) -> Dict[str, torch.Tensor]:
 
 
 def export_model(model: nn.Module, schema, features: Dict[str, Any], out: Union[str, Path],
-                 precision: str = "fp32") -> Path:
-    """Writes ``model`` (eval mode) to ``out`` with its metadata; returns the path."""
+                 precision: str = "fp32", native: bool = True) -> Path:
+    """Writes ``model`` (eval mode) to ``out`` with its metadata; returns the path. With
+    ``native`` (the default) the native model file is written beside it, ``out`` with suffix
+    ``.fkm`` (see :func:`foleykit.export.native.write_native`)."""
     import onnx
 
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}; got {precision!r}")
+    if Path(out).suffix.lower() == ".fkm":
+        raise ValueError(f"{str(out)!r}: the output is the .onnx file; the native .fkm file is "
+                         "written beside it")
     model = model.eval()
     step = model.family == "transformer"
     wrapper = _Step(model) if step else _OneShot(model.decoder)
@@ -102,15 +110,27 @@ def export_model(model: nn.Module, schema, features: Dict[str, Any], out: Union[
     tmp.write_bytes(proto.SerializeToString())
     tmp.replace(out)
     load_metadata(out)  # reads back what a runtime will read, hash included
+    if native:
+        from .metadata import ModelFileError
+        from .native import write_native
+
+        fkm = out.with_suffix(".fkm")
+        try:
+            write_native(out, fkm)
+        except ModelFileError as e:
+            fkm.unlink(missing_ok=True)  # a stale .fkm beside the new .onnx would mislead
+            raise ModelFileError(f"wrote {out} but could not derive its native model file: "
+                                 f"{e}") from None
     return out
 
 
-def export_run(run: Union[str, Path], out: Union[str, Path], precision: str = "fp32") -> Path:
+def export_run(run: Union[str, Path], out: Union[str, Path], precision: str = "fp32",
+               native: bool = True) -> Path:
     """Exports the checkpoint of a ``foleykit train`` run folder (or checkpoint file)."""
     from ..train.checkpoint import load_model
 
     model, schema, cfg, _ = load_model(run)
-    return export_model(model, schema, cfg, out, precision)
+    return export_model(model, schema, cfg, out, precision, native)
 
 
 def _compress_weights(proto, precision: str, min_size: int = 256) -> None:

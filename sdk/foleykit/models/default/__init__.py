@@ -8,6 +8,11 @@
 - ``oneshots.onnx``: conditional VAE over every one-shot category of the procedural corpus;
 - ``ambiences.onnx``: causal Transformer (streaming) over every ambience category.
 
+Each has its native model file beside it (``oneshots.fkm``, ``ambiences.fkm``: the same
+weights, derived from the ONNX file by ``foleykit export --native-from``), which the native
+runtime and the engine bindings load; :func:`native_path` (or ``path(kind, native=True)``)
+gives it.
+
 Both are made by ``python -m foleykit.recipes.default_models``; ``default_models.json`` in
 this folder records how (command, steps, wall time, date, machine, sizes, measured levels).
 """
@@ -17,7 +22,7 @@ import json
 from pathlib import Path
 from typing import Any, Dict
 
-__all__ = ["KINDS", "ALIASES", "path", "paths", "info", "for_category"]
+__all__ = ["KINDS", "ALIASES", "path", "native_path", "paths", "info", "for_category"]
 
 KINDS = ("oneshots", "ambiences")
 ALIASES = {"oneshot": "oneshots", "one_shot": "oneshots", "one-shot": "oneshots",
@@ -26,18 +31,25 @@ ALIASES = {"oneshot": "oneshots", "one_shot": "oneshots", "one-shot": "oneshots"
 _DIR = Path(__file__).resolve().parent
 
 
-def path(kind: str = "oneshots") -> Path:
+def path(kind: str = "oneshots", native: bool = False) -> Path:
     """The shipped model file for ``kind`` ("oneshots" or "ambiences"; "one_shot",
-    "ambience", "vae", "transformer" also accepted). FileNotFoundError if the package was
-    built without it."""
+    "ambience", "vae", "transformer" also accepted): the ``.onnx`` file, or with ``native``
+    the ``.fkm`` file made from it. FileNotFoundError if the package was built without it."""
     k = ALIASES.get(kind, kind) if isinstance(kind, str) else kind
     if k not in KINDS:
         raise ValueError(f"unknown default model {kind!r}; known: {', '.join(KINDS)}")
-    p = _DIR / f"{k}.onnx"
+    p = _DIR / f"{k}.{'fkm' if native else 'onnx'}"
     if not p.is_file():
         raise FileNotFoundError(f"the default model {p} is missing; rebuild it with "
-                                "python -m foleykit.recipes.default_models --install")
+                                "python -m foleykit.recipes.default_models --install"
+                                + (f" (or foleykit export --native-from {k}.onnx)"
+                                   if native else ""))
     return p
+
+
+def native_path(kind: str = "oneshots") -> Path:
+    """The shipped native model file (``.fkm``) for ``kind``: ``path(kind, native=True)``."""
+    return path(kind, native=True)
 
 
 def paths() -> Dict[str, Path]:
