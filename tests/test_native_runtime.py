@@ -198,3 +198,23 @@ def test_bad_values_and_files_are_refused(tmp_path):
     # a one-shot model cannot stream and a step model cannot generate clips
     with pytest.raises(DSPError):
         amb.generate(None, 0)
+
+
+def test_untrained_model_with_aliased_weights_converts_and_matches(tmp_path):
+    """torch's exporter stores equal initializers once and aliases the others through Identity
+    nodes (an untrained model's LayerNorms; level bounds equal to the feature bounds): the
+    converter resolves them and the native runtime still equals ONNX Runtime."""
+    import onnx
+
+    from foleykit.export import export_model
+    from foleykit.models import ControlDef
+    from foleykit.models.transformer import CausalTransformer, TransformerConfig
+
+    schema = ControlSchema([ControlDef("kind", "categorical", "a", choices=("a", "b"))])
+    model = CausalTransformer(schema.dim, n_mels=8, config=TransformerConfig(
+        window=4, d_model=16, heads=2, layers=2, ff=16))
+    feats = {"sample_rate": 48000, "n_fft": 1024, "hop": 256, "n_mels": 8, "fmin": 0.0,
+             "fmax": None, "log_floor": 1e-5}
+    path = export_model(model, schema, feats, tmp_path / "tiny.onnx")
+    assert any(n.op_type == "Identity" for n in onnx.load(str(path)).graph.node)
+    assert check_parity(path, steps=8) < ATOL

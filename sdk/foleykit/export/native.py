@@ -74,7 +74,9 @@ class _Graph:
     without running the model (initializers, Constant nodes, and Cast / DequantizeLinear of
     those, evaluated as ONNX Runtime evaluates them)."""
 
-    WEIGHT_OPS = ("Cast", "DequantizeLinear")
+    # Identity: torch's exporter stores equal initializers once and aliases the rest (an
+    # untrained model's LayerNorms, or level bounds equal to the feature bounds).
+    WEIGHT_OPS = ("Cast", "DequantizeLinear", "Identity")
 
     def __init__(self, proto) -> None:
         from onnx import numpy_helper
@@ -145,6 +147,8 @@ class _Graph:
 
         attrs = {a.name: helper.get_attribute_value(a) for a in n.attribute}
         x = self.values[n.input[0]]
+        if n.op_type == "Identity":
+            return x.copy()
         if n.op_type == "Cast":
             to = attrs.get("to")
             if to != TensorProto.FLOAT:
@@ -199,7 +203,7 @@ class _Graph:
 
 
 def _check_ops(gr: _Graph, allowed: Iterable[str], what: str) -> None:
-    allowed = set(allowed) | {"Constant", "Cast", "DequantizeLinear"}
+    allowed = set(allowed) | {"Constant"} | set(_Graph.WEIGHT_OPS)
     bad = sorted({n.op_type for n in gr.nodes} - allowed)
     if bad:
         raise ModelFileError(f"unrecognised {what} graph: it uses {', '.join(bad)}, which the "
