@@ -9,7 +9,9 @@
 #include <complex>
 #include <optional>
 #include <memory>
+#include <map>
 #include <mutex>
+#include <tuple>
 #include <string>
 #include <utility>
 #include <vector>
@@ -100,6 +102,23 @@ farray vec_to_array(std::vector<float>&& v) {
   farray out(static_cast<py::ssize_t>(v.size()));
   std::copy(v.begin(), v.end(), out.mutable_data());
   return out;
+}
+
+// Synthesizers by settings: building one (mel pseudo-inverse, FFT plans) costs milliseconds,
+// rendering a one-shot far less. Shared and immutable, so any thread may render with one.
+std::shared_ptr<const Synthesizer> cached_synthesizer(const FeatureSettings& s) {
+  static std::mutex mu;
+  static std::map<std::tuple<double, int, int, int, double, double, float>,
+                  std::shared_ptr<const Synthesizer>> cache;
+  const auto key = std::make_tuple(s.sample_rate, s.n_fft, s.hop, s.n_mels, s.fmin, s.fmax,
+                                   s.log_floor);
+  std::lock_guard<std::mutex> lock(mu);
+  auto it = cache.find(key);
+  if (it != cache.end()) return it->second;
+  auto synth = std::make_shared<const Synthesizer>(s);  // throws for invalid settings
+  if (cache.size() >= 16) cache.clear();
+  cache.emplace(key, synth);
+  return synth;
 }
 
 }  // namespace
@@ -336,7 +355,8 @@ PYBIND11_MODULE(_core, m) {
         s.n_mels = n_mels;
         s.fmin = fmin;
         s.fmax = fmax ? *fmax : 0.0;
-        Synthesizer synth(s);
+        const std::shared_ptr<const Synthesizer> shared = cached_synthesizer(s);
+        const Synthesizer& synth = *shared;
         const int64_t F = spec.shape(1);
         const int64_t len = length ? resolve_length(length, F, hop) : -1;
         std::vector<float> y;

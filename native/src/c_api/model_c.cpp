@@ -56,7 +56,7 @@ fk_result fk_model_load_memory(const void* data, size_t size, fk_model** out) {
 void fk_model_destroy(fk_model* model) { delete model; }
 
 fk_result fk_model_get_info(const fk_model* model, fk_model_info* out) {
-  if (!model || !out) return FK_RESULT_INVALID_ARGUMENT;
+  if (!model || !out) return fail(FK_RESULT_INVALID_ARGUMENT, "model and out must not be NULL");
   const fm::ModelInfo& i = model->model->info();
   std::memset(out, 0, sizeof *out);
   out->family = static_cast<fk_model_family>(static_cast<int>(i.family));
@@ -78,9 +78,10 @@ fk_result fk_model_get_info(const fk_model* model, fk_model_info* out) {
 }
 
 fk_result fk_model_get_control(const fk_model* model, int32_t index, fk_control_info* out) {
-  if (!model || !out) return FK_RESULT_INVALID_ARGUMENT;
+  if (!model || !out) return fail(FK_RESULT_INVALID_ARGUMENT, "model and out must not be NULL");
   const auto& cs = model->model->controls();
-  if (index < 0 || size_t(index) >= cs.size()) return FK_RESULT_INVALID_ARGUMENT;
+  if (index < 0 || size_t(index) >= cs.size())
+    return fail(FK_RESULT_INVALID_ARGUMENT, "control index out of range");
   const fm::ControlInfo& c = cs[size_t(index)];
   out->name = c.name.c_str();
   out->categorical = c.categorical ? 1 : 0;
@@ -121,7 +122,8 @@ int32_t fk_model_find_choice(const fk_model* model, int32_t control, const char*
 }
 
 fk_result fk_model_default_controls(const fk_model* model, float* values, int32_t capacity) {
-  if (!model || (!values && capacity > 0)) return FK_RESULT_INVALID_ARGUMENT;
+  if (!model || (!values && capacity > 0))
+    return fail(FK_RESULT_INVALID_ARGUMENT, "model and values must not be NULL");
   if (size_t(capacity < 0 ? 0 : capacity) < model->model->controls().size())
     return fail(FK_RESULT_BUFFER_TOO_SMALL, "capacity is below the model's control count");
   model->model->default_controls(values);

@@ -22,7 +22,8 @@ of a shared 2-core AMD EPYC VM, 850 s for the whole recipe (see
 export the recipe checks the size budget (file < 1 MB, parameters < 1 M), measures levels
 against the procedural sounds (:mod:`foleykit.recipes.listen`) and writes
 ``DIR/default_models.json``. ``--install`` then copies the two ``.onnx`` files and that
-JSON into the package's ``models/default`` folder.
+JSON into the package's ``models/default`` folder, each with the native ``.fkm`` file the
+export writes beside it.
 
 ``--quick`` runs the same pipeline with a few steps on a few clips (seconds): a smoke test
 of the recipe, not a usable model.
@@ -226,6 +227,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         dest = Path(shipped.__file__).resolve().parent
         for name in names:
             shutil.copy2(out / f"{name}.onnx", dest / f"{name}.onnx")
+            shutil.copy2(out / f"{name}.fkm", dest / f"{name}.fkm")  # written by the export
         shipped_info = dest / "default_models.json"
         old = json.loads(shipped_info.read_text()) if shipped_info.is_file() else {}
         merged = {**old, **{k: v for k, v in info.items() if k != "models"}}
