@@ -474,7 +474,7 @@ def _swapped_linears(p):
     ("gan", _extra_stage, "shape"),
     ("transformer", _tanh_gelu, "uses Tanh"),
     ("transformer", _wrong_heads, "does not split d_model"),
-    ("transformer", _no_clip, "uses Identity"),
+    ("transformer", _no_clip, "Identity node .* converts a computed value"),
     ("transformer", _no_pos, "positional embedding"),
     ("transformer", _swapped_linears, "belongs to 'blocks.1.qkv'"),
 ])
