@@ -97,6 +97,31 @@ void test_conv(std::mt19937& rng) {
         }
 }
 
+// Winograd F(2,3) against the plain kernel-3 convolution, odd and even lengths.
+void test_winograd(std::mt19937& rng) {
+  for (int T : {1, 2, 7, 16, 33})
+    for (int C : {3, 16, 64})
+      for (int out : {5, 16, 81}) {
+        auto x = randn(size_t(T) * C, rng), W = randn(size_t(out) * C * 3, rng, 0.3f),
+             b = randn(out, rng);
+        std::vector<float> ref(size_t(T) * out);
+        conv1d_ref(x.data(), T, C, W.data(), b.data(), out, 3, ref.data());
+        std::vector<float> taps(size_t(3) * out * C);
+        for (int k = 0; k < 3; ++k)
+          for (int o = 0; o < out; ++o)
+            for (int i = 0; i < C; ++i)
+              taps[(size_t(k) * out + o) * C + i] = W[(size_t(o) * C + i) * 3 + k];
+        const Winograd3 w = Winograd3::make(taps.data(), b.data(), out, C);
+        const int pad = 3;
+        auto xp = padded(x, T, C, pad);
+        std::vector<float> U(winograd3_u_floats(T, C)), M(winograd3_m_floats(T, w.n_pad())),
+            fast(size_t(T) * w.n_pad());
+        winograd3_input(xp.data() + size_t(pad) * C, C, T, U.data());
+        winograd3_conv(U.data(), C, T, w, nullptr, M.data(), fast.data(), w.n_pad());
+        CHECK(rel_err(fast.data(), ref.data(), T, w.n_pad(), out, out) < 2e-5);
+      }
+}
+
 void test_layer_norm_gelu(std::mt19937& rng) {
   for (int d : {1, 8, 96, 100}) {
     auto x = randn(size_t(3) * d, rng, 3.0f), g = randn(d, rng), b = randn(d, rng);
@@ -144,6 +169,7 @@ int main() {
   std::mt19937 rng(1234);
   test_linear(rng);
   test_conv(rng);
+  test_winograd(rng);
   test_layer_norm_gelu(rng);
   test_vector_math();
   return fk_check_summary("model_kernels");

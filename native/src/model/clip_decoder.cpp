@@ -22,6 +22,8 @@ struct Stage {
   Packed conv;             // stage 0: the convolution itself
   Packed phase[2];         // later stages: the two output phases of doubling + convolution
   int dmin[2] = {0, 0};
+  bool winograd = false;   // both phases are three-tap (kernel 5): run them by F(2,3)
+  Winograd3 wphase[2];
   Packed cond;             // control vector -> per-channel bias
 };
 
@@ -34,11 +36,27 @@ class ClipDecoderModel final : public Model {
   Packed fc;       // rows permuted so its output is time-major
   std::vector<Stage> stage;
   Packed out;      // kernel-3 output convolution, the n_mels log-mel channels
+  Winograd3 wout;  // the same by Winograd F(2,3)
   std::vector<float> alive_w;  // its last channel (alive logits), in receptive-field order
   float alive_b = 0.0f;
   int pad = 0;     // zero rows above and below every activation buffer
 
   std::unique_ptr<Session> create_session() const override;
+
+  // Doubling + conv_i, output phase r, as a three-tap convolution over the undoubled input
+  // (taps for rows m-1, m, m+1), for Winograd.
+  Winograd3 phase_taps(const float* W, const float* b, int r) const {
+    const int C = channels, p = kernel / 2;
+    std::vector<float> taps(size_t(3) * C * C, 0.0f);
+    for (int k = 0; k < kernel; ++k) {
+      const int j = r + k - p;
+      const int d = (j >= 0 ? j / 2 : -((-j + 1) / 2)) + 1;  // floor(j / 2) - (-1)
+      for (int o = 0; o < C; ++o)
+        for (int i = 0; i < C; ++i)
+          taps[(size_t(d) * C + o) * C + i] += W[(size_t(o) * C + i) * kernel + k];
+    }
+    return Winograd3::make(taps.data(), b, C, C);
+  }
 
   void build(const ModelFile& f, Family family) {
     init_common(f, family);
@@ -99,12 +117,24 @@ class ClipDecoderModel final : public Model {
         for (int r = 0; r < 2; ++r)
           s.phase[r] = Packed::upsample2_conv_phase(cw, cb, channels, channels, kernel, r,
                                                     &s.dmin[r]);
+        s.winograd = s.dmin[0] == -1 && s.dmin[1] == -1 &&
+                     s.phase[0].depth == 3 * channels && s.phase[1].depth == 3 * channels;
+        if (s.winograd)
+          for (int r = 0; r < 2; ++r) s.wphase[r] = phase_taps(cw, cb, r);
       }
       s.cond = Packed::linear(qw, qb, channels, c_dim);
     }
     const float* ow = expect_tensor(f, "out.weight", {int64_t(n_mels) + 1, C, 3}, &used);
     const float* ob = expect_tensor(f, "out.bias", {int64_t(n_mels) + 1}, &used);
     out = Packed::conv(ow, ob, n_mels, channels, 3);
+    {
+      std::vector<float> taps(size_t(3) * n_mels * channels);
+      for (int k = 0; k < 3; ++k)
+        for (int o = 0; o < n_mels; ++o)
+          for (int i = 0; i < channels; ++i)
+            taps[(size_t(k) * n_mels + o) * channels + i] = ow[(size_t(o) * channels + i) * 3 + k];
+      wout = Winograd3::make(taps.data(), ob, n_mels, channels);
+    }
     // The alive channel apart: generate() reads it first and then computes log-mel frames only
     // up to the clip's end.
     alive_w.resize(size_t(3) * channels);
@@ -128,6 +158,8 @@ class ClipDecoderSession final : public Session {
     buf_[1].assign(rows * m.channels, 0.0f);
     acc_ld_ = std::max(round16(m.channels), m.out.n_pad);
     alive_.assign(size_t(m.frames), 0.0f);
+    wu_.assign(winograd3_u_floats(m.frames, m.channels), 0.0f);
+    wm_.assign(winograd3_m_floats(m.frames, std::max(round16(m.channels), m.wout.n_pad())), 0.0f);
     acc_.assign(size_t(m.frames) * acc_ld_, 0.0f);
     fc_out_.assign(size_t(m.fc.n_pad), 0.0f);
     in_.assign(size_t(m.z_dim + m.c_dim), 0.0f);
@@ -200,6 +232,11 @@ class ClipDecoderSession final : public Session {
       if (s == 0) {
         gemm(x + size_t(pad - m.kernel / 2) * C, C, T, st.conv, cond_.data(), acc_.data(),
              acc_ld_);
+      } else if (st.winograd) {
+        winograd3_input(x + size_t(pad) * C, C, T, wu_.data());
+        for (int r = 0; r < 2; ++r)
+          winograd3_conv(wu_.data(), C, T, st.wphase[r], cond_.data(), wm_.data(),
+                         acc_.data() + size_t(r) * acc_ld_, 2 * acc_ld_);
       } else {
         for (int r = 0; r < 2; ++r)
           gemm(x + size_t(pad + st.dmin[r]) * C, C, T, st.phase[r], cond_.data(),
@@ -241,7 +278,8 @@ class ClipDecoderSession final : public Session {
   // The log-mel channels of the output convolution for the first `frames` frames.
   void output_conv(int frames) {
     const int C = m_.channels;
-    gemm(last_ + size_t(m_.pad - 1) * C, C, frames, m_.out, nullptr, acc_.data(), acc_ld_);
+    winograd3_input(last_ + size_t(m_.pad) * C, C, frames, wu_.data());
+    winograd3_conv(wu_.data(), C, frames, m_.wout, nullptr, wm_.data(), acc_.data(), acc_ld_);
   }
 
   // Zero the pad rows after T valid rows (a previous, longer use may have left data there).
@@ -275,7 +313,7 @@ class ClipDecoderSession final : public Session {
   }
 
   const ClipDecoderModel& m_;
-  std::vector<float> buf_[2], acc_, fc_out_, in_, cond_, z_, alive_, cvec_;
+  std::vector<float> buf_[2], acc_, fc_out_, in_, cond_, z_, alive_, cvec_, wu_, wm_;
   int acc_ld_ = 0;
   const float* last_ = nullptr;  // the last stage's activations (padded rows), set by forward
 };

@@ -112,6 +112,63 @@ Packed Packed::upsample2_conv_phase(const float* W, const float* b, int n, int i
   });
 }
 
+// ---- Winograd F(2,3) ----------------------------------------------------------------------------
+//
+// For outputs y0, y1 from inputs d0..d3 and taps g0..g2:
+//   m0 = (d0 - d2) g0,  m1 = (d1 + d2)(g0 + g1 + g2)/2,  m2 = (d2 - d1)(g0 - g1 + g2)/2,
+//   m3 = (d1 - d3) g2;  y0 = m0 + m1 + m2,  y1 = m1 - m2 - m3.
+// The bias rides on m1, which both outputs take with a plus sign.
+
+Winograd3 Winograd3::make(const float* taps, const float* bias, int n, int in) {
+  const size_t N = size_t(n) * in;
+  std::vector<float> G[4];
+  for (auto& g : G) g.resize(N);
+  for (size_t j = 0; j < N; ++j) {
+    const float g0 = taps[j], g1 = taps[N + j], g2 = taps[2 * N + j];
+    G[0][j] = g0;
+    G[1][j] = 0.5f * (g0 + g1 + g2);
+    G[2][j] = 0.5f * (g0 - g1 + g2);
+    G[3][j] = g2;
+  }
+  Winograd3 w;
+  for (int i = 0; i < 4; ++i) w.g[i] = Packed::linear(G[i].data(), i == 1 ? bias : nullptr, n, in);
+  return w;
+}
+
+void winograd3_input(const float* x, int in, int T, float* U) {
+  const int P = (T + 1) / 2;
+  const size_t blk = size_t(P) * in;
+  for (int p = 0; p < P; ++p) {
+    const float* d0 = x + (ptrdiff_t(2 * p) - 1) * in;
+    const float *d1 = d0 + in, *d2 = d1 + in, *d3 = d2 + in;
+    float* u = U + size_t(p) * in;
+    for (int i = 0; i < in; ++i) {
+      u[i] = d0[i] - d2[i];
+      u[blk + i] = d1[i] + d2[i];
+      u[2 * blk + i] = d2[i] - d1[i];
+      u[3 * blk + i] = d1[i] - d3[i];
+    }
+  }
+}
+
+void winograd3_conv(const float* U, int in, int T, const Winograd3& w, const float* extra,
+                    float* M, float* out, int ldo) {
+  const int P = (T + 1) / 2, np = w.n_pad();
+  const size_t ublk = size_t(P) * in, mblk = size_t(P) * np;
+  for (int i = 0; i < 4; ++i)
+    gemm(U + i * ublk, in, P, w.g[i], i == 1 ? extra : nullptr, M + i * mblk, np);
+  for (int p = 0; p < P; ++p) {
+    const float* m0 = M + size_t(p) * np;
+    const float *m1 = m0 + mblk, *m2 = m1 + mblk, *m3 = m2 + mblk;
+    float* y0 = out + size_t(2 * p) * ldo;
+    for (int o = 0; o < np; ++o) y0[o] = m0[o] + m1[o] + m2[o];
+    if (2 * p + 1 < T) {
+      float* y1 = y0 + ldo;
+      for (int o = 0; o < np; ++o) y1[o] = m1[o] - m2[o] - m3[o];
+    }
+  }
+}
+
 // ---- matrix product -------------------------------------------------------------------------
 
 void gemm_ref(const float* A, int lda, int M, const Packed& B, const float* extra, float* C,

@@ -50,6 +50,27 @@ struct Packed {
                                      int* dmin);
 };
 
+// A three-tap convolution (y[t] = b + sum_k W_k x[t + k - 1]) by Winograd's F(2,3): two
+// outputs from four products instead of six, so two thirds of the arithmetic. The four
+// transformed weight matrices are packed at load time.
+struct Winograd3 {
+  Packed g[4];
+  // taps: [3][n][in], tap k multiplying input row t + k - 1; bias: n floats (may be null).
+  static Winograd3 make(const float* taps, const float* bias, int n, int in);
+  int n_pad() const { return g[0].n_pad; }
+};
+// Floats of scratch winograd3 needs for T output rows of `in` channels (U) and of the
+// product (M) for `n_pad` output columns.
+inline size_t winograd3_u_floats(int T, int in) { return size_t(4) * ((T + 1) / 2) * in; }
+inline size_t winograd3_m_floats(int T, int n_pad) { return size_t(4) * ((T + 1) / 2) * n_pad; }
+// Input transform: x points at input row 0 of a time-major buffer with row stride `in` and at
+// least one zero row before row 0 and two after row T - 1.
+void winograd3_input(const float* x, int in, int T, float* U);
+// y rows t < T at out + t * ldo (n_pad columns each) from a transformed input U; extra (n
+// floats, may be null) is added to every output row like the bias.
+void winograd3_conv(const float* U, int in, int T, const Winograd3& w, const float* extra,
+                    float* M, float* out, int ldo);
+
 // C[r][o] = bias[o] + extra[o] + sum_k A[r * lda + k] B[k][o] for r < M, o < n_pad (C rows
 // must hold n_pad floats; ldc >= n_pad). extra may be null. A rows may overlap (lda < depth):
 // that is how a convolution reads its receptive field without copying.
