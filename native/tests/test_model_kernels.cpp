@@ -122,6 +122,22 @@ void test_winograd(std::mt19937& rng) {
       }
 }
 
+void test_attention(std::mt19937& rng) {
+  for (int W : {1, 5, 32})
+    for (int heads : {1, 4})
+      for (int hd : {3, 8, 24, 40})
+        for (int r0 : {0, W - 1}) {
+          const int d = heads * hd, ld = 3 * d + 5, ldo = d + 3;
+          auto qkv = randn(size_t(W) * ld, rng, 1.5f);
+          std::vector<float> ref(size_t(W) * ldo, 7.0f), fast(size_t(W) * ldo, 7.0f),
+              scores(size_t(W) + 8);
+          causal_attention_ref(qkv.data(), ld, W, d, heads, r0, ref.data(), ldo);
+          causal_attention(qkv.data(), ld, W, d, heads, r0, fast.data(), ldo, scores.data());
+          CHECK(rel_err(fast.data(), ref.data(), fast.size()) < 1e-5);
+          if (r0 > 0) CHECK(fast[0] == 7.0f);  // rows before r0 untouched
+        }
+}
+
 void test_layer_norm_gelu(std::mt19937& rng) {
   for (int d : {1, 8, 96, 100}) {
     auto x = randn(size_t(3) * d, rng, 3.0f), g = randn(d, rng), b = randn(d, rng);
@@ -170,6 +186,7 @@ int main() {
   test_linear(rng);
   test_conv(rng);
   test_winograd(rng);
+  test_attention(rng);
   test_layer_norm_gelu(rng);
   test_vector_math();
   return fk_check_summary("model_kernels");

@@ -260,83 +260,9 @@ class TransformerSession final : public Session {
     for (size_t j = size_t(r0) * dp_; j < h_.size(); ++j) h_[j] += tmp_[j];
   }
 
-  // Causal multi-head attention for query rows r0..W-1 over keys 0..row.
   void attention(int r0) {
-    const TransformerModel& m = m_;
-    const int W = m.window, D = m.d, H = m.heads, hd = D / H;
-    const float scale = float(1.0 / std::sqrt(double(hd)));
-    for (int h = 0; h < H; ++h) {
-      const float* q0 = qkv_.data() + size_t(h) * hd;
-      const float* k0 = qkv_.data() + size_t(D + h * hd);
-      const float* v0 = qkv_.data() + size_t(2 * D + h * hd);
-      for (int r = r0; r < W; ++r) {
-        const float* q = q0 + size_t(r) * qp_;
-        float mx = -INFINITY;
-        for (int j = 0; j <= r; ++j) {
-          const float s = dot(q, k0 + size_t(j) * qp_, hd) * scale;
-          scores_[size_t(j)] = s;
-          mx = std::max(mx, s);
-        }
-        float sum = 0.0f;
-        int j = 0;
-#if defined(FK_HAVE_VEC8)
-        for (; j + 8 <= r + 1; j += 8)
-          vec::store(&scores_[size_t(j)], vec::exp(vec::load(&scores_[size_t(j)]) - vec::splat(mx)));
-#endif
-        for (; j <= r; ++j) scores_[size_t(j)] = std::exp(scores_[size_t(j)] - mx);
-        for (j = 0; j <= r; ++j) sum += scores_[size_t(j)];
-        const float inv = 1.0f / sum;
-        float* o = att_.data() + size_t(r) * dp_ + size_t(h) * hd;
-        weighted_sum(v0, r + 1, hd, inv, o);
-      }
-    }
-  }
-
-  // o = inv * sum_j scores_[j] v_j over n rows of values (stride qp_), accumulated in
-  // registers: adding into o in memory row by row stalls on store-to-load forwarding.
-  void weighted_sum(const float* v0, int n, int hd, float inv, float* o) const {
-    int i = 0;
-#if defined(FK_HAVE_VEC8)
-    for (; i + 32 <= hd; i += 32) {
-      vec::v8 a0 = vec::splat(0.f), a1 = a0, a2 = a0, a3 = a0;
-      for (int j = 0; j < n; ++j) {
-        const vec::v8 p = vec::splat(scores_[size_t(j)]);
-        const float* v = v0 + size_t(j) * qp_ + i;
-        a0 += p * vec::load(v);
-        a1 += p * vec::load(v + 8);
-        a2 += p * vec::load(v + 16);
-        a3 += p * vec::load(v + 24);
-      }
-      const vec::v8 s = vec::splat(inv);
-      vec::store(o + i, a0 * s);
-      vec::store(o + i + 8, a1 * s);
-      vec::store(o + i + 16, a2 * s);
-      vec::store(o + i + 24, a3 * s);
-    }
-    for (; i + 8 <= hd; i += 8) {
-      vec::v8 a0 = vec::splat(0.f);
-      for (int j = 0; j < n; ++j)
-        a0 += vec::splat(scores_[size_t(j)]) * vec::load(v0 + size_t(j) * qp_ + i);
-      vec::store(o + i, a0 * vec::splat(inv));
-    }
-#endif
-    for (; i < hd; ++i) {
-      float acc = 0.0f;
-      for (int j = 0; j < n; ++j) acc += scores_[size_t(j)] * v0[size_t(j) * qp_ + i];
-      o[i] = acc * inv;
-    }
-  }
-
-  static float dot(const float* a, const float* b, int n) {
-    int i = 0;
-    float s = 0.0f;
-#if defined(FK_HAVE_VEC8)
-    vec::v8 acc = vec::splat(0.0f);
-    for (; i + 8 <= n; i += 8) acc += vec::load(a + i) * vec::load(b + i);
-    s = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
-#endif
-    for (; i < n; ++i) s += a[i] * b[i];
-    return s;
+    causal_attention(qkv_.data(), qp_, m_.window, m_.d, m_.heads, r0, att_.data(), dp_,
+                     scores_.data());
   }
 
   const TransformerModel& m_;

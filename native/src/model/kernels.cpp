@@ -44,6 +44,29 @@ void upsample2_conv1d_ref(const float* x, int T, int in, const float* W, const f
   conv1d_ref(u.data(), 2 * T, in, W, b, out, K, y);
 }
 
+void causal_attention_ref(const float* qkv, int ld_qkv, int W, int d, int heads, int r0,
+                          float* out, int ld_out) {
+  const int hd = d / heads;
+  std::vector<double> p(static_cast<size_t>(W));
+  for (int h = 0; h < heads; ++h)
+    for (int r = r0; r < W; ++r) {
+      double mx = -1e300, sum = 0;
+      for (int j = 0; j <= r; ++j) {
+        double s = 0;
+        for (int i = 0; i < hd; ++i)
+          s += double(qkv[size_t(r) * ld_qkv + h * hd + i]) * qkv[size_t(j) * ld_qkv + d + h * hd + i];
+        p[size_t(j)] = s / std::sqrt(double(hd));
+        mx = std::max(mx, p[size_t(j)]);
+      }
+      for (int j = 0; j <= r; ++j) sum += (p[size_t(j)] = std::exp(p[size_t(j)] - mx));
+      for (int i = 0; i < hd; ++i) {
+        double o = 0;
+        for (int j = 0; j <= r; ++j) o += p[size_t(j)] * qkv[size_t(j) * ld_qkv + 2 * d + h * hd + i];
+        out[size_t(r) * ld_out + h * hd + i] = float(o / sum);
+      }
+    }
+}
+
 void layer_norm_ref(const float* x, int rows, int d, const float* g, const float* b, float eps,
                     float* y) {
   for (int r = 0; r < rows; ++r) {
@@ -313,6 +336,85 @@ inline float sum8(const float* x, int n, float shift, bool squares) {
   return s;
 }
 }  // namespace
+
+namespace {
+inline float dot_n(const float* a, const float* b, int n) {
+  int i = 0;
+  float s = 0.0f;
+#if defined(FK_HAVE_VEC8)
+  vec::v8 acc = vec::splat(0.0f);
+  for (; i + 8 <= n; i += 8) acc += vec::load(a + i) * vec::load(b + i);
+  s = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+#endif
+  for (; i < n; ++i) s += a[i] * b[i];
+  return s;
+}
+
+// o = inv * sum_j p[j] v_j over n rows of values (stride ld), accumulated in registers:
+// adding into o in memory row by row stalls on store-to-load forwarding.
+inline void weighted_sum(const float* p, const float* v0, int ld, int n, int hd, float inv,
+                         float* o) {
+  int i = 0;
+#if defined(FK_HAVE_VEC8)
+  for (; i + 32 <= hd; i += 32) {
+    vec::v8 a0 = vec::splat(0.f), a1 = a0, a2 = a0, a3 = a0;
+    for (int j = 0; j < n; ++j) {
+      const vec::v8 w = vec::splat(p[j]);
+      const float* v = v0 + size_t(j) * ld + i;
+      a0 += w * vec::load(v);
+      a1 += w * vec::load(v + 8);
+      a2 += w * vec::load(v + 16);
+      a3 += w * vec::load(v + 24);
+    }
+    const vec::v8 s = vec::splat(inv);
+    vec::store(o + i, a0 * s);
+    vec::store(o + i + 8, a1 * s);
+    vec::store(o + i + 16, a2 * s);
+    vec::store(o + i + 24, a3 * s);
+  }
+  for (; i + 8 <= hd; i += 8) {
+    vec::v8 a0 = vec::splat(0.f);
+    for (int j = 0; j < n; ++j) a0 += vec::splat(p[j]) * vec::load(v0 + size_t(j) * ld + i);
+    vec::store(o + i, a0 * vec::splat(inv));
+  }
+#endif
+  for (; i < hd; ++i) {
+    float acc = 0.0f;
+    for (int j = 0; j < n; ++j) acc += p[j] * v0[size_t(j) * ld + i];
+    o[i] = acc * inv;
+  }
+}
+}  // namespace
+
+void causal_attention(const float* qkv, int ld_qkv, int W, int d, int heads, int r0, float* out,
+                      int ld_out, float* scores) {
+  const int hd = d / heads;
+  const float scale = float(1.0 / std::sqrt(double(hd)));
+  for (int h = 0; h < heads; ++h) {
+    const float* q0 = qkv + size_t(h) * hd;
+    const float* k0 = qkv + size_t(d + h * hd);
+    const float* v0 = qkv + size_t(2 * d + h * hd);
+    for (int r = r0; r < W; ++r) {
+      const float* q = q0 + size_t(r) * ld_qkv;
+      float mx = -INFINITY;
+      for (int j = 0; j <= r; ++j) {
+        const float s = dot_n(q, k0 + size_t(j) * ld_qkv, hd) * scale;
+        scores[j] = s;
+        mx = std::max(mx, s);
+      }
+      int j = 0;
+#if defined(FK_HAVE_VEC8)
+      for (; j + 8 <= r + 1; j += 8)
+        vec::store(scores + j, vec::exp(vec::load(scores + j) - vec::splat(mx)));
+#endif
+      for (; j <= r; ++j) scores[j] = std::exp(scores[j] - mx);
+      float sum = 0.0f;
+      for (j = 0; j <= r; ++j) sum += scores[j];
+      weighted_sum(scores, v0, ld_qkv, r + 1, hd, 1.0f / sum,
+                   out + size_t(r) * ld_out + size_t(h) * hd);
+    }
+  }
+}
 
 void layer_norm(const float* x, int rows, int d, int ld, const float* g, const float* b,
                 float eps, float* y, int ldy) {

@@ -24,6 +24,11 @@ void conv1d_ref(const float* x, int T, int in, const float* W, const float* b, i
 // Nearest-neighbour doubling (u[j] = x[j / 2], 2T rows) followed by conv1d_ref.
 void upsample2_conv1d_ref(const float* x, int T, int in, const float* W, const float* b, int out,
                           int K, float* y);
+// Causal multi-head self-attention for query rows r0..W-1. qkv: W rows (stride ld_qkv) of
+// queries | keys | values, d columns each, head h in columns h*d/heads ..; row r attends to
+// rows 0..r: softmax(q k^T / sqrt(d/heads)) v. Writes d columns of rows r0..W-1 of out.
+void causal_attention_ref(const float* qkv, int ld_qkv, int W, int d, int heads, int r0,
+                          float* out, int ld_out);
 // Row-wise LayerNorm: y = (x - mean) / sqrt(var + eps) * g + b (biased variance).
 void layer_norm_ref(const float* x, int rows, int d, const float* g, const float* b, float eps,
                     float* y);
@@ -82,6 +87,9 @@ void gemm_ref(const float* A, int lda, int M, const Packed& B, const float* extr
 
 void layer_norm(const float* x, int rows, int d, int ld, const float* g, const float* b,
                 float eps, float* y, int ldy);
+// causal_attention_ref, vectorised; scores: W + 8 floats of scratch.
+void causal_attention(const float* qkv, int ld_qkv, int W, int d, int heads, int r0, float* out,
+                      int ld_out, float* scores);
 // Exact GELU: 0.5 x (1 + erf(x / sqrt 2)), in place.
 void gelu(float* x, int n);
 
