@@ -209,50 +209,13 @@ def _bench_streaming(duration: float, repeats: int, budget_s: float) -> Dict[str
 
 def _meta() -> Dict[str, Any]:
     import librosa
-    import numpy as np
     import torch
 
-    import foleykit
-
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    commit = None
-    try:  # a source checkout says which commit was measured
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                                text=True, timeout=10,
-                                cwd=os.path.dirname(os.path.abspath(__file__))).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        pass
-    load = None
-    if hasattr(os, "getloadavg"):
-        try:  # other work on the machine skews timings; say how busy it was
-            load = [round(v, 2) for v in os.getloadavg()]
-        except OSError:
-            pass
-    return {
-        "date_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "git_commit": commit or None,
-        "load_average_at_start": load,
-        "cpu": cpu,
-        "machine": platform.machine(),
-        "logical_cores": os.cpu_count(),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "torch": torch.__version__,
-        "torch_threads": torch.get_num_threads(),
-        "librosa": librosa.__version__,
-        "foleykit": foleykit.__version__,
-        "foleykit_native": foleykit.native_version(),
-        "thread_env": {v: os.environ.get(v) for v in _THREAD_VARS},
-    }
+    meta = _meta_light()
+    meta.update({"machine": platform.machine(), "torch": torch.__version__,
+                 "torch_threads": torch.get_num_threads(), "librosa": librosa.__version__,
+                 "thread_env": {v: os.environ.get(v) for v in _THREAD_VARS}})
+    return meta
 
 
 def _meta_light() -> Dict[str, Any]:
