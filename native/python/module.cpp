@@ -124,6 +124,7 @@ std::shared_ptr<const Synthesizer> cached_synthesizer(const FeatureSettings& s) 
 }  // namespace
 
 void bind_model(py::module_& m);  // model_bindings.cpp
+void bind_engine(py::module_& m);  // engine_bindings.cpp
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "FoleyKit native DSP core";
@@ -422,4 +423,5 @@ PYBIND11_MODULE(_core, m) {
       });
 
   bind_model(m);
+  bind_engine(m);
 }

@@ -9,7 +9,7 @@ from . import dsp
 from ._core import DSPError, version as _native_version
 
 __version__ = "0.1.0"
-__all__ = ["dsp", "DSPError", "Runtime", "__version__", "native_version"]
+__all__ = ["dsp", "DSPError", "Engine", "Runtime", "__version__", "native_version"]
 
 
 def __getattr__(name: str):
@@ -18,6 +18,10 @@ def __getattr__(name: str):
         from .runtime import Runtime
 
         return Runtime
+    if name == "Engine":  # lazy too: its control schemas import the models package
+        from .engine import Engine
+
+        return Engine
     raise AttributeError(f"module 'foleykit' has no attribute {name!r}")
 
 

@@ -287,6 +287,199 @@ FK_API fk_result FK_CALL fk_model_stream_set_controls(fk_model_session* session,
 FK_API fk_result FK_CALL fk_model_stream_next(fk_model_session* session, float* log_mel,
                                               int32_t n_frames);
 
+/* ---- engine ---------------------------------------------------------------------------
+ * Voices of loaded models, mixed into the host's audio callback. Three kinds of thread meet
+ * here, only through lock-free queues:
+ *  - game threads (any number, any thread but the audio callback) trigger one-shots, start
+ *    ambiences, change controls, stop voices; each call validates, queues and returns.
+ *  - worker threads (config.worker_threads, owned by the engine) run model inference and
+ *    phase reconstruction for one-shots into a buffer per voice, keep ambience voices
+ *    streaming ahead into a ring per voice, and call the event callback.
+ *  - one audio thread calls fk_engine_render: it only mixes and streams; it never allocates,
+ *    locks, logs or throws.
+ * A one-shot is heard from the first render after its worker finished (about a millisecond;
+ * see fk_engine_get_stats / FK_ENGINE_EVENT_VOICE_STARTED). A voice's samples depend only
+ * on (model, controls, seed, quality tier), not on the host's block size.
+ * Output is float32, interleaved when stereo. Models must have the engine's sample rate. */
+
+typedef struct fk_engine fk_engine;
+
+/* A voice: nonzero, never reused during the engine's life. The low 16 bits are the model
+ * id the voice plays. */
+typedef uint64_t fk_voice_id;
+
+/* How a voice's sound is made (see fk_engine_tier). AUTO is config.default_quality, or LOW
+ * when the voice's gain is below config.quiet_gain. Every tier is lowered to LOW while the
+ * voice's worker is behind (more than config.overload_backlog one-shots waiting). */
+typedef enum fk_engine_quality {
+  FK_ENGINE_QUALITY_AUTO = 0,
+  FK_ENGINE_QUALITY_LOW = 1,
+  FK_ENGINE_QUALITY_MEDIUM = 2,
+  FK_ENGINE_QUALITY_HIGH = 3,
+  FK_ENGINE_QUALITY_FORCE_32BIT = 0x7fffffff
+} fk_engine_quality;
+
+/* What a quality tier costs. */
+typedef struct fk_engine_tier {
+  fk_phase_method oneshot_method;  /* one-shots: phase reconstruction of the whole clip */
+  int32_t gl_iterations;           /* Griffin-Lim rounds for the GRIFFIN_LIM methods, 0..1000 */
+  fk_stream_method ambience_method; /* ambiences: frame-by-frame phase */
+} fk_engine_tier;
+
+#define FK_ENGINE_TIER_COUNT 3 /* tiers[0] LOW, tiers[1] MEDIUM, tiers[2] HIGH */
+
+/* Every buffer the audio thread uses is sized from these at creation. */
+typedef struct fk_engine_config {
+  int32_t version;                 /* FK_CONFIG_VERSION */
+  int32_t sample_rate;             /* Hz, 8000..384000; default 48000 (the default models') */
+  int32_t channels;                /* 1, or 2 (interleaved, constant-power pan); default 2 */
+  int32_t max_block_frames;        /* frames per internal mix pass, 1..16384; default 512 */
+  int32_t max_voices;              /* audible voices, 1..1024; default 32. One more steals the
+                                      quietest one-shot (ambiences only when no one-shot
+                                      plays), new voice included; a 10 ms fade */
+  int32_t worker_threads;          /* 1..16; default 1 */
+  float max_clip_seconds;          /* longest one-shot a voice holds; default 2 */
+  int32_t ambience_buffer_samples; /* how far a worker streams an ambience ahead, per voice,
+                                      1024..2^20; default 8192 (170 ms at 48 kHz). Larger
+                                      survives longer stalls; controls then take longer */
+  int32_t command_capacity;        /* queued commands per worker, 4..65536; default 256 */
+  int32_t event_capacity;          /* queued events, 4..2^20; default 1024 */
+  int32_t max_models;              /* 1..4096; default 16 */
+  float control_smoothing_ms;      /* ambience controls glide this long, 0..10000; default 50 */
+  float quiet_gain;                /* AUTO voices quieter than this use LOW; default 0.1 */
+  int32_t overload_backlog;        /* one-shots waiting on a worker before new ones use LOW;
+                                      default 8 */
+  fk_engine_quality default_quality; /* what AUTO means otherwise; default MEDIUM */
+  fk_engine_tier tiers[FK_ENGINE_TIER_COUNT]; /* defaults: LOW {PGHI, 0, RANDOM},
+                                      MEDIUM {PGHI, 0, RTPGHI}, HIGH {PGHI_GRIFFIN_LIM, 16, RTPGHI} */
+} fk_engine_config;
+
+typedef enum fk_engine_event_type {
+  FK_ENGINE_EVENT_VOICE_STARTED = 0, /* first rendered; value: microseconds since trigger/start */
+  FK_ENGINE_EVENT_VOICE_ENDED = 1,   /* every voice id ends exactly once: played out, faded
+                                        out after stop or steal, or never played */
+  FK_ENGINE_EVENT_VOICE_STOLEN = 2,  /* the voice limit took it (ENDED follows) */
+  FK_ENGINE_EVENT_UNDERRUN = 3,      /* an ambience ran dry and faded to silence until its
+                                        worker caught up; value: its underruns so far */
+  FK_ENGINE_EVENT_OVERLOAD = 4,      /* a worker fell behind and lowered quality; voice 0;
+                                        value: one-shots waiting on it */
+  FK_ENGINE_EVENT_VOICE_FAILED = 5,  /* the worker could not make it (ENDED follows) */
+  FK_ENGINE_EVENT_FORCE_32BIT = 0x7fffffff
+} fk_engine_event_type;
+
+typedef struct fk_engine_event {
+  fk_engine_event_type type;
+  int32_t model;       /* the voice's model id; -1 for OVERLOAD */
+  fk_voice_id voice;   /* 0 for OVERLOAD */
+  int64_t frame;       /* the engine's clock (frames rendered so far) when it happened */
+  int64_t value;       /* see the type */
+} fk_engine_event;
+
+/* Called on worker thread 0, never on the audio thread. The event is valid during the call.
+ * Must not call fk_engine_set_event_callback or fk_engine_destroy. */
+typedef void(FK_CALL* fk_engine_event_callback)(const fk_engine_event* event, void* user_data);
+
+typedef struct fk_engine_stats {
+  int32_t voices_playing;     /* voices the last render mixed (fading ones included) */
+  int32_t voices_ready;       /* prepared by a worker, waiting for the next render */
+  int32_t models;
+  int32_t reserved;
+  int64_t jobs_pending;       /* triggers and starts accepted but not yet prepared */
+  uint64_t voices_started;    /* counters since creation */
+  uint64_t voices_ended;
+  uint64_t voices_stolen;
+  uint64_t underruns;
+  uint64_t overloads;         /* voices lowered to LOW, or calls refused, because of a backlog */
+  uint64_t events_dropped;    /* events lost because nobody drained the queue */
+  uint64_t frames_rendered;   /* the engine's clock */
+  uint64_t oneshots_rendered;
+  uint64_t ambience_frames;   /* model frames streamed for ambiences */
+  uint64_t worker_busy_ns;    /* time the workers spent working, all together */
+} fk_engine_stats;
+
+/* Defaults (above). Any thread; real-time safe. */
+FK_API fk_engine_config FK_CALL fk_engine_config_default(void);
+
+/* Creates an engine and starts its worker threads. Allocates every voice buffer: not on the
+ * audio thread. *out is NULL on failure (FK_RESULT_INVALID_ARGUMENT names the bad field;
+ * FK_RESULT_VERSION_MISMATCH). */
+FK_API fk_result FK_CALL fk_engine_create(const fk_engine_config* config, fk_engine** out);
+/* Stops the workers and frees everything; NULL is fine. Not while another thread is in any
+ * fk_engine_* call on it (render included). Models added stay valid for their other owners. */
+FK_API void FK_CALL fk_engine_destroy(fk_engine* engine);
+
+/* Registers a model; *out_model_id gets its id (0, 1, ... in order). The engine shares the
+ * model: the host may fk_model_destroy its handle right after. Refuses a model whose sample
+ * rate differs from the engine's (FK_RESULT_UNSUPPORTED, "wrong sample rate"), a one-shot
+ * longer than max_clip_seconds, or more than max_models. Allocates (a session per worker):
+ * any thread but the audio thread. */
+FK_API fk_result FK_CALL fk_engine_add_model(fk_engine* engine, const fk_model* model,
+                                             int32_t* out_model_id);
+
+/* Plays a one-shot model's sound for (values, seed): values holds control_count floats in
+ * schema order (as fk_model_generate), or is NULL with n_values 0 for the defaults. gain in
+ * [0, 16]; pan in [-1 left, 1 right] (ignored in mono). *out_voice gets the voice id.
+ * Everything is checked here: an unknown model id or a value out of range gives
+ * FK_RESULT_INVALID_ARGUMENT with fk_last_error() naming it; an ambience model gives
+ * FK_RESULT_UNSUPPORTED; a full command queue (worker behind, or render not called) gives
+ * FK_RESULT_BUFFER_TOO_SMALL and nothing is queued. Any thread but the audio thread, any
+ * number at once; lock-free (it may wake a sleeping worker); no allocation. */
+FK_API fk_result FK_CALL fk_engine_trigger(fk_engine* engine, int32_t model_id, const float* values,
+                                           int32_t n_values, uint64_t seed, float gain, float pan,
+                                           fk_engine_quality quality, fk_voice_id* out_voice);
+
+/* Starts an ambience (step) model's endless stream: as fk_engine_trigger otherwise. The
+ * worker fills the voice's ring before it plays. */
+FK_API fk_result FK_CALL fk_engine_start(fk_engine* engine, int32_t model_id, const float* values,
+                                         int32_t n_values, uint64_t seed, float gain, float pan,
+                                         fk_engine_quality quality, fk_voice_id* out_voice);
+
+/* New control values for a playing ambience (control_count floats, checked as in trigger).
+ * Continuous controls glide over config.control_smoothing_ms; categorical ones switch. They
+ * are heard after the samples already streamed ahead (up to ambience_buffer_samples). A
+ * one-shot voice gives FK_RESULT_UNSUPPORTED; a voice that has ended is ignored. Threads as
+ * fk_engine_trigger. */
+FK_API fk_result FK_CALL fk_engine_set_controls(fk_engine* engine, fk_voice_id voice,
+                                                const float* values, int32_t n_values);
+
+/* New gain and pan for any voice, glided over 5 ms. Threads as fk_engine_trigger. */
+FK_API fk_result FK_CALL fk_engine_set_voice_gain(fk_engine* engine, fk_voice_id voice, float gain,
+                                                  float pan);
+
+/* Fades a voice out over fade_ms (0..60000; at least 1 ms) and ends it. A voice not yet
+ * playing ends without sounding; one that has ended is ignored. Threads as
+ * fk_engine_trigger. */
+FK_API fk_result FK_CALL fk_engine_stop(fk_engine* engine, fk_voice_id voice, float fade_ms);
+
+/* Mixes `frames` frames of every voice into out (frames * channels floats, interleaved),
+ * overwriting it. Any frame count works: more than max_block_frames is rendered in passes.
+ * The audio thread, one at a time (a concurrent second call gets FK_RESULT_UNSUPPORTED).
+ * Real-time safe: no allocation, no locks, no logging; errors return a code without a
+ * message (FK_RESULT_INVALID_ARGUMENT: NULL engine, NULL out with frames > 0, frames < 0). */
+FK_API fk_result FK_CALL fk_engine_render(fk_engine* engine, float* out, int32_t frames);
+
+/* Takes the oldest event into *out: 1 when one was written, 0 when none is waiting (or a
+ * callback is set, which takes them instead). Any thread but the audio thread; lock-free. */
+FK_API fk_bool32 FK_CALL fk_engine_poll_event(fk_engine* engine, fk_engine_event* out);
+
+/* Events go to callback (on worker thread 0, within a millisecond or so) instead of
+ * fk_engine_poll_event; NULL goes back to polling. Returns once no call to the previous
+ * callback is in progress. Any thread but the audio thread and the callback itself. */
+FK_API fk_result FK_CALL fk_engine_set_event_callback(fk_engine* engine,
+                                                      fk_engine_event_callback callback,
+                                                      void* user_data);
+
+/* Counters and gauges, each read atomically (not a snapshot of all at one instant). Any
+ * thread; real-time safe. */
+FK_API fk_result FK_CALL fk_engine_get_stats(const fk_engine* engine, fk_engine_stats* out);
+
+/* Blocks the calling thread until every voice asked for so far is prepared (the next render
+ * plays it) and every ambience ring is full: 1 when so, 0 after timeout_ms (or for a NULL
+ * engine). For offline rendering (sync, render, sync, ...: faster than real time, without
+ * underruns) and tests. Not on the audio thread. While every voice slot is taken, only
+ * render frees one, so sync then times out. */
+FK_API fk_bool32 FK_CALL fk_engine_sync(fk_engine* engine, int32_t timeout_ms);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,70 @@
+// The state every engine thread sees: config, voice slots, registered models, the event
+// queue and the counters. Owned by the Engine; workers and the mixer hold a reference.
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+
+#include "engine/config.hpp"
+#include "engine/messages.hpp"
+#include "engine/model_entry.hpp"
+#include "engine/mpmc_queue.hpp"
+#include "engine/voice.hpp"
+
+namespace fk::engine {
+
+// Monotonic counters plus a few gauges; relaxed atomics (they are statistics, except
+// jobs_pending, which Engine::sync also reads).
+struct Counters {
+  std::atomic<uint64_t> started{0}, ended{0}, stolen{0}, underruns{0}, overloads{0};
+  std::atomic<uint64_t> events_dropped{0}, oneshots_rendered{0}, ambience_frames{0};
+  std::atomic<uint64_t> frames_rendered{0}, worker_busy_ns{0};
+  std::atomic<int64_t> jobs_pending{0};  // accepted triggers/starts not yet handed to audio
+  std::atomic<int32_t> playing{0};       // voices mixed by the last render
+  std::atomic<int32_t> ready{0};         // voices handed to audio, not yet taken
+};
+
+// The host's event callback, run by worker 0. The mutex is held while it runs, so clearing it
+// returns only once no call is in progress.
+struct CallbackHub {
+  std::mutex mu;
+  EventCallback fn = nullptr;
+  void* user = nullptr;
+  std::atomic<bool> armed{false};
+};
+
+struct Shared {
+  explicit Shared(const Config& c)
+      : config(c), slot_total(slot_count(c)), slots(new Slot[size_t(slot_total)]),
+        models(new std::unique_ptr<ModelEntry>[size_t(c.max_models)]), events(size_t(c.event_capacity)) {}
+
+  const Config config;
+  const int slot_total;
+  std::unique_ptr<Slot[]> slots;
+  // Filled in order under the engine's add_model mutex; an entry is complete before
+  // model_count (release) makes it visible, and never changes afterwards.
+  std::unique_ptr<std::unique_ptr<ModelEntry>[]> models;
+  std::atomic<int> model_count{0};
+  MpmcQueue<Event> events;
+  Counters counters;
+  CallbackHub callback;
+  std::atomic<uint64_t> sync_request{0};
+
+  const ModelEntry* model(int id) const noexcept {
+    return id >= 0 && id < model_count.load(std::memory_order_acquire) ? models[size_t(id)].get()
+                                                                       : nullptr;
+  }
+  // Any thread, real-time safe. A full queue drops the event and counts it.
+  void emit(EventType type, VoiceId voice, int32_t model, int64_t value = 0) noexcept {
+    Event e;
+    e.type = type;
+    e.voice = voice;
+    e.model = model;
+    e.value = value;
+    e.frame = int64_t(counters.frames_rendered.load(std::memory_order_relaxed));
+    if (!events.try_push(e)) counters.events_dropped.fetch_add(1, std::memory_order_relaxed);
+  }
+};
+
+}  // namespace fk::engine
