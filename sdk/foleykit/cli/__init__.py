@@ -14,12 +14,12 @@ from ..data import corpus, inspect as dataset
 from ..evaluate import cli as evaluate
 from ..export import cli as export
 from ..train import cli as train
-from . import bake, bench, demo, render
+from . import bake, bench, demo, render, scene
 
 __all__ = ["build_parser", "main"]
 
 # Each has register(subparsers); heavy imports happen only when a subcommand runs.
-_COMMANDS = (demo, bench, render, bake, corpus, dataset, train, export, evaluate)
+_COMMANDS = (demo, bench, render, bake, scene, corpus, dataset, train, export, evaluate)
 
 
 def build_parser() -> argparse.ArgumentParser:
