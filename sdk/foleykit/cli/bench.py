@@ -25,6 +25,13 @@ def register(subparsers: "argparse._SubParsersAction") -> None:
         description=bench_model.__doc__.split("\n\n")[0])
     bench_model.add_arguments(model)
     model.set_defaults(run=_run_model)
+    from ..bench import engine as bench_engine
+
+    engine = suites.add_parser(
+        "engine", help="engine latency (trigger to ready) and voices per core",
+        description=bench_engine.__doc__.split("\n\n")[0])
+    bench_engine.add_arguments(engine)
+    engine.set_defaults(run=_run_engine)
 
 
 def _run_dsp(args: argparse.Namespace) -> int:
@@ -37,3 +44,9 @@ def _run_model(args: argparse.Namespace) -> int:
     from ..bench import model as bench_model
 
     return bench_model.run_cli(args)
+
+
+def _run_engine(args: argparse.Namespace) -> int:
+    from ..bench import engine as bench_engine
+
+    return bench_engine.run_cli(args)
