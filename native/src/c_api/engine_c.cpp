@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "c_api/c_api_util.hpp"
+#include "c_api/handles.hpp"
 #include "engine/engine.hpp"
 #include "foleykit/foleykit.h"
 #include "model/model.hpp"
@@ -15,12 +16,6 @@ using fk::capi::fail;
 using fk::capi::guarded;
 using fk::capi::to_result;
 namespace fe = fk::engine;
-
-// The model handle, exactly as model_c.cpp defines it (one definition in two files is what
-// the C++ one-definition rule allows; keep them identical).
-struct fk_model {
-  std::shared_ptr<const fk::model::Model> model;
-};
 
 namespace {
 

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "c_api/c_api_util.hpp"
+#include "c_api/handles.hpp"
 #include "foleykit/foleykit.h"
 #include "model/model.hpp"
 
@@ -12,10 +13,6 @@ using fk::capi::fail;
 using fk::capi::guarded;
 using fk::capi::to_result;
 namespace fm = fk::model;
-
-struct fk_model {
-  std::shared_ptr<const fm::Model> model;
-};
 
 struct fk_model_session {
   std::shared_ptr<const fm::Model> model;  // keeps the model alive, whatever the host does
