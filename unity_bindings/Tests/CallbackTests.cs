@@ -189,9 +189,63 @@ namespace FoleyKit.Tests
         }
 
         [Test]
+        public void EngineConfigMatches()
+        {
+            Same("fk_engine_tier", Marshal.SizeOf(typeof(EngineTier)));
+            Same("fk_engine_tier.oneshot_method", Off<EngineTier>("OneShotMethod"));
+            Same("fk_engine_tier.gl_iterations", Off<EngineTier>("GriffinLimIterations"));
+            Same("fk_engine_tier.ambience_method", Off<EngineTier>("AmbienceMethod"));
+            Same("fk_engine_config", Marshal.SizeOf(typeof(EngineConfig)));
+            Same("fk_engine_config.sample_rate", Off<EngineConfig>("SampleRate"));
+            Same("fk_engine_config.channels", Off<EngineConfig>("Channels"));
+            Same("fk_engine_config.max_block_frames", Off<EngineConfig>("MaxBlockFrames"));
+            Same("fk_engine_config.max_voices", Off<EngineConfig>("MaxVoices"));
+            Same("fk_engine_config.worker_threads", Off<EngineConfig>("WorkerThreads"));
+            Same("fk_engine_config.max_clip_seconds", Off<EngineConfig>("MaxClipSeconds"));
+            Same("fk_engine_config.ambience_buffer_samples", Off<EngineConfig>("AmbienceBufferSamples"));
+            Same("fk_engine_config.command_capacity", Off<EngineConfig>("CommandCapacity"));
+            Same("fk_engine_config.event_capacity", Off<EngineConfig>("EventCapacity"));
+            Same("fk_engine_config.max_models", Off<EngineConfig>("MaxModels"));
+            Same("fk_engine_config.control_smoothing_ms", Off<EngineConfig>("ControlSmoothingMs"));
+            Same("fk_engine_config.quiet_gain", Off<EngineConfig>("QuietGain"));
+            Same("fk_engine_config.overload_backlog", Off<EngineConfig>("OverloadBacklog"));
+            Same("fk_engine_config.default_quality", Off<EngineConfig>("DefaultQuality"));
+            Same("fk_engine_config.tiers", Off<EngineConfig>("TierLow"));
+            Same("fk_engine_config.tiers[1]", Off<EngineConfig>("TierMedium"));
+            Same("fk_engine_config.tiers[2]", Off<EngineConfig>("TierHigh"));
+        }
+
+        [Test]
+        public void EngineEventAndStatsMatch()
+        {
+            Same("fk_engine_event", Marshal.SizeOf(typeof(EngineEvent)));
+            Same("fk_engine_event.type", Off<EngineEvent>("Type"));
+            Same("fk_engine_event.model", Off<EngineEvent>("Model"));
+            Same("fk_engine_event.voice", Off<EngineEvent>("Voice"));
+            Same("fk_engine_event.frame", Off<EngineEvent>("Frame"));
+            Same("fk_engine_event.value", Off<EngineEvent>("Value"));
+            Same("fk_engine_stats", Marshal.SizeOf(typeof(EngineStats)));
+            Same("fk_engine_stats.voices_playing", Off<EngineStats>("VoicesPlaying"));
+            Same("fk_engine_stats.voices_ready", Off<EngineStats>("VoicesReady"));
+            Same("fk_engine_stats.models", Off<EngineStats>("Models"));
+            Same("fk_engine_stats.jobs_pending", Off<EngineStats>("JobsPending"));
+            Same("fk_engine_stats.voices_started", Off<EngineStats>("VoicesStarted"));
+            Same("fk_engine_stats.voices_ended", Off<EngineStats>("VoicesEnded"));
+            Same("fk_engine_stats.voices_stolen", Off<EngineStats>("VoicesStolen"));
+            Same("fk_engine_stats.underruns", Off<EngineStats>("Underruns"));
+            Same("fk_engine_stats.overloads", Off<EngineStats>("Overloads"));
+            Same("fk_engine_stats.events_dropped", Off<EngineStats>("EventsDropped"));
+            Same("fk_engine_stats.frames_rendered", Off<EngineStats>("FramesRendered"));
+            Same("fk_engine_stats.oneshots_rendered", Off<EngineStats>("OneShotsRendered"));
+            Same("fk_engine_stats.ambience_frames", Off<EngineStats>("AmbienceFrames"));
+            Same("fk_engine_stats.worker_busy_ns", Off<EngineStats>("WorkerBusyNs"));
+            Same("fk_voice_id", 8);
+        }
+
+        [Test]
         public void EnumsAre32Bit()
         {
-            foreach (var e in new[] { "fk_result", "fk_spec_kind", "fk_phase_method", "fk_stream_method", "fk_model_family", "fk_model_mode" })
+            foreach (var e in new[] { "fk_result", "fk_spec_kind", "fk_phase_method", "fk_stream_method", "fk_model_family", "fk_model_mode", "fk_engine_quality", "fk_engine_event_type" })
                 Same(e, 4);
             Assert.That(Marshal.SizeOf(Enum.GetUnderlyingType(typeof(FkResult))), Is.EqualTo(4));
         }

@@ -3,6 +3,12 @@ using System.Threading;
 
 namespace FoleyKit
 {
+    /// <summary>A mono sample source at its own rate. Read returns fewer than count when it ends.</summary>
+    public interface ISampleProducer
+    {
+        int Read(float[] buffer, int offset, int count);
+    }
+
     /// <summary>
     /// An endless ambience from a step model: fk_model_stream_next frame by frame into a
     /// streaming synthesizer (fk_stream_*). Read and everything else belong to one thread (the

@@ -103,4 +103,17 @@ namespace FoleyKit
             SetHandleAsInvalid();
         }
     }
+
+    /// <summary>fk_engine (thread rules in foleykit.h; Engine wraps it).</summary>
+    public sealed class EngineHandle : FoleyKitHandle
+    {
+        private EngineHandle() { }
+        internal EngineHandle(IntPtr existing) : base(existing) { }
+
+        protected override bool ReleaseHandle()
+        {
+            Native.fk_engine_destroy(handle);
+            return true;
+        }
+    }
 }

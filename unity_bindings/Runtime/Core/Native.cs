@@ -134,10 +134,51 @@ namespace FoleyKit
         [DllImport(Library, CallingConvention = Call)]
         internal static extern FkResult fk_model_stream_next(ModelSessionHandle session, float[] logMel, int nFrames);
 
-        // ---- engine (later) ------------------------------------------------------------
-        // fk_engine_create/destroy → EngineHandle; fk_engine_trigger/render/voices; log and
-        // event callbacks registered with NativeCallbacks.FunctionPointer + a CallbackTarget's
-        // UserData (see NativeCallbacks.cs).
+        // ---- engine --------------------------------------------------------------------
+        [DllImport(Library, CallingConvention = Call)]
+        internal static extern EngineConfig fk_engine_config_default();
+
+        [DllImport(Library, CallingConvention = Call)]
+        internal static extern FkResult fk_engine_create(ref EngineConfig config, out IntPtr engine);
+
+        [DllImport(Library, CallingConvention = Call)]
+        internal static extern void fk_engine_destroy(IntPtr engine);
+
+        [DllImport(Library, CallingConvention = Call)]
+        internal static extern FkResult fk_engine_add_model(EngineHandle engine, ModelHandle model, out int modelId);
+
+        [DllImport(Library, CallingConvention = Call)]
+        internal static extern FkResult fk_engine_trigger(EngineHandle engine, int modelId, float[] values, int nValues,
+            ulong seed, float gain, float pan, EngineQuality quality, out ulong voice);
+
+        [DllImport(Library, CallingConvention = Call)]
+        internal static extern FkResult fk_engine_start(EngineHandle engine, int modelId, float[] values, int nValues,
+            ulong seed, float gain, float pan, EngineQuality quality, out ulong voice);
+
+        [DllImport(Library, CallingConvention = Call)]
+        internal static extern FkResult fk_engine_set_controls(EngineHandle engine, ulong voice, float[] values, int nValues);
+
+        [DllImport(Library, CallingConvention = Call)]
+        internal static extern FkResult fk_engine_set_voice_gain(EngineHandle engine, ulong voice, float gain, float pan);
+
+        [DllImport(Library, CallingConvention = Call)]
+        internal static extern FkResult fk_engine_stop(EngineHandle engine, ulong voice, float fadeMs);
+
+        // float[] is blittable: pinned for the call, never copied, no allocation.
+        [DllImport(Library, CallingConvention = Call)]
+        internal static extern FkResult fk_engine_render(EngineHandle engine, float[] output, int frames);
+
+        [DllImport(Library, CallingConvention = Call)]
+        internal static extern int fk_engine_poll_event(EngineHandle engine, out EngineEvent evt);
+
+        [DllImport(Library, CallingConvention = Call)]
+        internal static extern FkResult fk_engine_set_event_callback(EngineHandle engine, IntPtr callback, IntPtr user);
+
+        [DllImport(Library, CallingConvention = Call)]
+        internal static extern FkResult fk_engine_get_stats(EngineHandle engine, out EngineStats stats);
+
+        [DllImport(Library, CallingConvention = Call)]
+        internal static extern int fk_engine_sync(EngineHandle engine, int timeoutMs);
     }
 
     /// <summary>fk_control_info as the C ABI lays it out; Model turns it into ControlInfo.</summary>

@@ -110,6 +110,27 @@ namespace FoleyKit
         /// <summary>The same as a raw function pointer (for structs of callbacks).</summary>
         public static IntPtr MessageFunctionPointer { get { return s_messagePointer; } }
 
+        private static readonly NativeEngineEventCallback s_engineEvent = OnEngineEvent;
+        private static readonly IntPtr s_engineEventPointer = Marshal.GetFunctionPointerForDelegate(s_engineEvent);
+
+        /// <summary>fk_engine_event_callback: the user pointer is a GCHandle to the Engine.</summary>
+        public static IntPtr EngineEventFunctionPointer { get { return s_engineEventPointer; } }
+
+        [AOT.MonoPInvokeCallback(typeof(NativeEngineEventCallback))]
+        private static void OnEngineEvent(IntPtr evt, IntPtr user)
+        {
+            try
+            {
+                if (user == IntPtr.Zero) return;
+                var engine = GCHandle.FromIntPtr(user).Target as Engine;
+                if (engine != null) engine.DeliverEvent(evt);
+            }
+            catch (Exception)
+            {
+                // A freed or foreign user pointer; dropped.
+            }
+        }
+
         [AOT.MonoPInvokeCallback(typeof(NativeMessageCallback))]
         private static void OnMessage(IntPtr user, int code, IntPtr message)
         {

@@ -34,17 +34,24 @@ namespace FoleyKit.Unity
         [Tooltip("Changes of the parameter smaller than this are not sent.")]
         public float parameterEpsilon = 0.005f;
 
-        private AmbienceStream _stream;
-        private VoiceHandle _voice;
+        [Tooltip("Fade-out when the zone is disabled (ms).")]
+        public float stopFadeMs = 250f;
+
+        private ulong _voice;
         private float _sentParameter = float.NaN;
+        private float _sentGain = -1f;
+
+        /// <summary>The engine voice playing this zone (0 when none).</summary>
+        public ulong Voice { get { return _voice; } }
 
         private void OnEnable()
         {
             var listener = FoleyKitListener.Instance;
             if (listener == null || model == null) return;
+            float[] controls;
             try
             {
-                _stream = new AmbienceStream(model.GetModel(), Controls(), FoleyKitListener.NextSeed());
+                controls = Controls();
             }
             catch (Exception e)
             {
@@ -53,29 +60,37 @@ namespace FoleyKit.Unity
                 return;
             }
             _sentParameter = parameter;
-            _voice = listener.Play(_stream, _stream.SampleRate, 0f);
+            _sentGain = 0f;
+            // Starts silent; Update sets the distance gain (glided by the engine).
+            _voice = listener.StartAmbience(model, controls, FoleyKitListener.NextSeed(), 0f);
+            if (_voice == 0) enabled = false;  // refused (logged by the listener)
         }
 
         private void Update()
         {
-            if (_voice == null) { OnEnable(); return; }
+            var listener = FoleyKitListener.Instance;
+            if (_voice == 0) { OnEnable(); return; }
+            if (listener == null) return;
             if (Mathf.Abs(parameter - _sentParameter) > parameterEpsilon)
             {
                 _sentParameter = parameter;
-                _stream.QueueControls(Controls());
+                listener.SetControls(_voice, Controls());
             }
-            var listener = FoleyKitListener.Instance;
-            float d = listener != null ? Vector3.Distance(listener.transform.position, transform.position) : float.MaxValue;
+            float d = Vector3.Distance(listener.transform.position, transform.position);
             float level = d <= radius ? 1f : fade > 0f ? Mathf.Clamp01(1f - (d - radius) / fade) : 0f;
-            _voice.Gain = gain * level;
+            float g = gain * level;
+            if (Mathf.Abs(g - _sentGain) > 1e-3f)
+            {
+                _sentGain = g;
+                listener.SetVoiceGain(_voice, g);
+            }
         }
 
         private void OnDisable()
         {
-            // The pump disposes the stream on its own thread once the voice ends.
-            if (_voice != null) _voice.Stop();
-            _voice = null;
-            _stream = null;
+            var listener = FoleyKitListener.Instance;
+            if (_voice != 0 && listener != null) listener.Stop(_voice, stopFadeMs);
+            _voice = 0;
         }
 
         private float[] Controls()

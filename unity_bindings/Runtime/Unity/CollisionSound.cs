@@ -49,11 +49,11 @@ namespace FoleyKit.Unity
             Play(speed, material, contact.point);
         }
 
-        /// <summary>Plays an impact of speed (m/s) on material at position. Call it from your own code too.</summary>
-        public VoiceHandle Play(float speed, string material, Vector3 position)
+        /// <summary>Plays an impact of speed (m/s) on material at position; the engine voice id (0: nothing plays). Call it from your own code too.</summary>
+        public ulong Play(float speed, string material, Vector3 position)
         {
             var listener = FoleyKitListener.Instance;
-            if (listener == null || model == null) return null;
+            if (listener == null || model == null) return 0;
             _lastTime = Time.time;
             var controls = model.GetModel().CreateControls();
             controls.TrySet("category", category);
@@ -61,7 +61,7 @@ namespace FoleyKit.Unity
             if (!string.IsNullOrEmpty(material)) controls.TrySet(materialControl, material);
             for (int i = 0; i < extraControls.Length; i++) extraControls[i].ApplyTo(controls);
             float g = gain * listener.DistanceGain(position, minDistance, maxDistance);
-            if (g <= 0f) return null;
+            if (g <= 0f) return 0;
             return listener.PlayOneShot(model, controls.Values, FoleyKitListener.NextSeed(), g);
         }
     }

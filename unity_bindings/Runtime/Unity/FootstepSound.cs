@@ -61,10 +61,11 @@ namespace FoleyKit.Unity
             Step();
         }
 
-        public VoiceHandle Step()
+        /// <summary>Plays one step now; the engine voice id (0: nothing plays).</summary>
+        public ulong Step()
         {
             var listener = FoleyKitListener.Instance;
-            if (listener == null || model == null) return null;
+            if (listener == null || model == null) return 0;
             float now = Time.time;
             float pace = _lastStepTime >= 0f ? 1f / Mathf.Max(now - _lastStepTime, 0.05f) : 1.8f;
             _lastStepTime = now;
@@ -82,7 +83,7 @@ namespace FoleyKit.Unity
             controls.TrySetClamped(paceControl, pace);
             for (int i = 0; i < extraControls.Length; i++) extraControls[i].ApplyTo(controls);
             float g = gain * listener.DistanceGain(transform.position, minDistance, maxDistance);
-            if (g <= 0f) return null;
+            if (g <= 0f) return 0;
             return listener.PlayOneShot(model, controls.Values, FoleyKitListener.NextSeed(), g);
         }
     }

@@ -62,13 +62,17 @@ namespace UnityEngine
     {
         public static int outputSampleRate { get { return 48000; } }
         public static void GetDSPBufferSize(out int bufferLength, out int numBuffers) { bufferLength = 1024; numBuffers = 4; }
+        public static AudioSpeakerMode speakerMode { get { return AudioSpeakerMode.Stereo; } }
     }
+
+    public enum AudioSpeakerMode { Mono = 1, Stereo = 2, Quad = 3, Surround = 4, Mode5point1 = 5, Mode7point1 = 6, Prologic = 7 }
 
     public static class Debug
     {
         public static void Log(object message) { }
         public static void LogWarning(object message, Object context) { }
         public static void LogException(Exception exception, Object context) { }
+        public static void LogError(object message, Object context) { }
     }
 
     public static class Mathf
