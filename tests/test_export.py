@@ -160,3 +160,22 @@ def test_runtime_renders_one_shots_and_streams_ambiences(runs, tmp_path):
     blocks += [next(s) for _ in range(3)]
     y = np.concatenate(blocks)
     assert len(y) >= 5 * 8 * 256 and np.isfinite(y).all()
+
+
+def test_compaction_reports_its_measured_quality_cost(runs, tmp_path, capsys):
+    """--fp16/--int8 print the log-mel error against the float32 graph; the numbers are
+    measured (int8 costs more than fp16, both are small but not zero)."""
+    import re
+
+    from foleykit.export.quality import compaction_cost
+
+    costs = {}
+    for flag in ("--fp16", "--int8"):
+        _export(runs["transformer"], tmp_path / f"t{flag}.onnx", flag)
+        line = [l for l in capsys.readouterr().out.splitlines() if "quality cost" in l]
+        assert len(line) == 1, "the export prints its quality cost"
+        costs[flag] = float(re.search(r"mean ([0-9.]+)", line[0]).group(1))
+    assert 0 < costs["--fp16"] < costs["--int8"] < 0.5
+    _export(runs["vae"], tmp_path / "v.onnx")
+    c = compaction_cost(onnx.load(str(tmp_path / "v.onnx")), "int8", draws=2)
+    assert c["max_abs"] >= c["p99_abs"] >= 0 and c["rollout_steps"] is None

@@ -75,4 +75,21 @@ def run_export(args: argparse.Namespace) -> int:
     fkm = path.with_suffix(".fkm")
     print(f"wrote {path} ({path.stat().st_size / 1024:.0f} KiB, {precision})")
     print(f"wrote {fkm} ({fkm.stat().st_size / 1024:.0f} KiB, native float32)")
+    if precision != "fp32":
+        import onnx
+
+        from .quality import compaction_cost
+
+        # The .fkm holds the float32 weights the compacted file expands to; compare the
+        # compacted graph with the float32 graph it came from.
+        from .onnx_export import export_run as _export_fp32
+        import tempfile
+        from pathlib import Path
+
+        with tempfile.TemporaryDirectory() as tmp:
+            ref = _export_fp32(args.run_dir, Path(tmp) / "fp32.onnx", "fp32", native=False)
+            cost = compaction_cost(onnx.load(str(ref)), precision)
+        print(f"quality cost of {precision} weights (log-mel vs float32, natural-log units): "
+              f"max {cost['max_abs']:.4f}, mean {cost['mean_abs']:.5f}, p99 "
+              f"{cost['p99_abs']:.4f}; largest frame-level change {cost['max_frame_level_db']:.3f} dB")
     return 0
