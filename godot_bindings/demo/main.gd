@@ -94,12 +94,18 @@ func drop_ball(at: Vector2) -> void:
 	add_child(ball)
 
 
+## Stereo position of a point of the world: -1 left .. 1 right.
+func _pan(x: float) -> float:
+	return clampf(x / WIDTH * 2.0 - 1.0, -1.0, 1.0) * 0.8
+
+
 func _on_impact(ball: RigidBody2D, speed_mps: float) -> void:
 	if speed_mps < 0.3:  # resting contacts
 		return
 	var velocity := clampf(speed_mps, 0.2, 10.0)
-	if impacts.play_one_shot({"category": "impact", "material": ball.kind, "velocity": velocity},
-			randi()):
+	# trigger() returns the engine's voice id (0 when refused); pan follows the ball.
+	if impacts.trigger({"category": "impact", "material": ball.kind, "velocity": velocity},
+			randi(), 0.0, _pan(ball.position.x)) != 0:
 		_impact_count += 1
 	else:
 		_errors.append(impacts.get_last_error())
@@ -118,8 +124,8 @@ func _process(delta: float) -> void:
 			_step_timer = 1.0 / 2.2  # steps per second
 			var surface := "gravel" if walker.x < WIDTH / 2.0 else "wood"
 			var force := clampf(0.4 + 0.2 * absf(dir) * WALK_SPEED / 200.0, 0.0, 1.0)
-			if steps.play_one_shot({"category": "footstep", "surface": surface, "force": force,
-					"pace": 2.2}, randi()):
+			if steps.trigger({"category": "footstep", "surface": surface, "force": force,
+					"pace": 2.2}, randi(), -3.0, _pan(walker.x)) != 0:
 				_step_count += 1
 			else:
 				_errors.append(steps.get_last_error())

@@ -1,12 +1,14 @@
 /*
- * FoleyKitPlayer: a Node that owns a FoleyKit model and feeds Godot's audio.
+ * FoleyKitPlayer: a Node that owns a FoleyKit engine (fk_engine, with a one-shot and/or an
+ * ambience model; see fkgd_sound.h) and feeds Godot's audio.
  *
  * Output: an AudioStreamGenerator played by an internal AudioStreamPlayer child (or by any
  * AudioStreamPlayer/2D/3D given to set_output_player). Every process frame (internal
- * processing, so scripts cannot switch it off by accident) the node tops the generator's
- * buffer up to `latency` seconds with the mix of its voices and ambience (fkgd_sound_mix),
- * as Vector2 frames through AudioStreamGeneratorPlayback.push_buffer. When nothing plays it
- * pushes nothing, so a new sound starts within one frame.
+ * processing, so scripts cannot switch it off by accident) the node polls the engine's events
+ * (signals engine_event / voice_finished) and tops the generator's buffer up to `latency`
+ * seconds with fk_engine_render's stereo mix (fkgd_sound_mix), as Vector2 frames through
+ * AudioStreamGeneratorPlayback.push_buffer. When no voice is live it pushes nothing, so a new
+ * sound starts within one frame.
  *
  * Errors (bad paths, corrupt models, unknown controls, values out of range, a library
  * without the model runtime) go to Godot's error log through print_error, are kept for
@@ -181,7 +183,11 @@ static bool ensure_playing(fkgd_player* p) {
 }
 
 /* Tops the generator up to `latency` seconds. Returns the frames pushed. */
+static void emit_events(fkgd_player* p);
+
 static int64_t fill(fkgd_player* p) {
+  fkgd_sound_pump(p->sound);
+  emit_events(p);
   if (!fkgd_sound_busy(p->sound)) {
     p->was_busy = false;
     return 0;
@@ -212,12 +218,12 @@ static int64_t fill(fkgd_player* p) {
   if (n > MAX_PUSH) n = MAX_PUSH;
   if (n <= 0) return 0;
   if (!p->mix) {
-    p->mix = (float*)malloc(sizeof(float) * MAX_PUSH);
+    p->mix = (float*)malloc(sizeof(float) * FKGD_CHANNELS * MAX_PUSH);
     if (!p->mix) return 0;
   }
   char err[ERR_CAP];
   if (!fkgd_sound_mix(p->sound, p->mix, (int32_t)n, err, sizeof err)) {
-    REPORT(p, "the ambience stopped: %s", err);
+    REPORT(p, "mixing failed: %s", err);
   }
   gdx_var len;
   gdx_var_int(&len, n);
@@ -226,10 +232,10 @@ static int64_t fill(fkgd_player* p) {
   float* dst = gdx_packed_vector2_ptr(&p->pushbuf);
   if (!dst) return 0;
   if (g_vector2_bytes == 8) {
-    for (int64_t i = 0; i < n; ++i) dst[2 * i] = dst[2 * i + 1] = p->mix[i];
+    memcpy(dst, p->mix, sizeof(float) * 2 * (size_t)n); /* interleaved stereo = Vector2s */
   } else {
     double* d = (double*)(void*)dst;
-    for (int64_t i = 0; i < n; ++i) d[2 * i] = d[2 * i + 1] = (double)p->mix[i];
+    for (int64_t i = 0; i < 2 * n; ++i) d[i] = (double)p->mix[i];
   }
   gdx_call1(&p->playback, &gdx.sn.push_buffer, &p->pushbuf, NULL);
   p->frames_pushed += n;
@@ -371,8 +377,9 @@ static bool need_model(fkgd_player* p, fk_model_mode mode, const char* what) {
     REPORT(p, "%s: no model is loaded (call load_model first)", what);
     return false;
   }
-  if (info->mode != mode) {
-    REPORT(p, "%s: the loaded model is %s", what,
+  if (!fkgd_sound_select(p->sound, mode)) {
+    REPORT(p, "%s: no %s model is loaded; the loaded model is %s", what,
+           mode == FK_MODEL_MODE_ONE_SHOT ? "one-shot" : "ambience",
            info->mode == FK_MODEL_MODE_ONE_SHOT ? "a one-shot model (use play_one_shot)"
                                                 : "an ambience model (use start_ambience)");
     return false;
@@ -395,7 +402,6 @@ static bool is_godot_path(const char* path) {
 
 static bool load_model(fkgd_player* p, const char* path) {
   clear_error(p);
-  fkgd_sound_stop_all(p->sound);
   char err[ERR_CAP];
   if (!*path) {
     REPORT(p, "load_model: empty path");
@@ -594,23 +600,37 @@ static void m_render_one_shot(fkgd_player* p, const gdx_var* const* a, gdx_var* 
   free(values);
 }
 
-static void m_play_one_shot(fkgd_player* p, const gdx_var* const* a, gdx_var* ret) {
+/* play_one_shot / trigger: fk_engine_trigger; *voice 0 on failure. */
+static fk_voice_id trigger(fkgd_player* p, const gdx_var* const* a, double pan, const char* what) {
   clear_error(p);
-  bool ok = false;
-  if (need_model(p, FK_MODEL_MODE_ONE_SHOT, "play_one_shot")) {
+  fk_voice_id v = 0;
+  if (need_model(p, FK_MODEL_MODE_ONE_SHOT, what)) {
     float* values = scratch_values(p);
     if (values && controls_from_dict(p, a[0], fkgd_sound_default_controls(p->sound), values)) {
       double db = gdx_var_get_float(a[2]);
       float gain = isfinite(db) ? (float)pow(10.0, db / 20.0) : 1.0f;
-      char err[ERR_CAP];
-      ok = fkgd_sound_play_one_shot(p->sound, values, fkgd_sound_info(p->sound)->control_count,
-                                    seed_of(a[1]), gain, err, sizeof err);
-      if (!ok) REPORT(p, "play_one_shot failed: %s", err);
-      else fill(p);
+      if (!isfinite(pan) || pan < -1.0 || pan > 1.0) {
+        REPORT(p, "%s: pan %g is out of range -1..1", what, pan);
+      } else {
+        char err[ERR_CAP];
+        if (!fkgd_sound_play_one_shot(p->sound, values, fkgd_sound_info(p->sound)->control_count,
+                                      seed_of(a[1]), gain, (float)pan, &v, err, sizeof err))
+          REPORT(p, "%s failed: %s", what, err);
+        else
+          fill(p);
+      }
     }
     free(values);
   }
-  gdx_var_bool(ret, ok);
+  return v;
+}
+
+static void m_play_one_shot(fkgd_player* p, const gdx_var* const* a, gdx_var* ret) {
+  gdx_var_bool(ret, trigger(p, a, 0.0, "play_one_shot") != 0);
+}
+
+static void m_trigger(fkgd_player* p, const gdx_var* const* a, gdx_var* ret) {
+  gdx_var_int(ret, (int64_t)trigger(p, a, gdx_var_get_float(a[3]), "trigger"));
 }
 
 static void m_start_ambience(fkgd_player* p, const gdx_var* const* a, gdx_var* ret) {
@@ -647,9 +667,111 @@ static void m_set_ambience_controls(fkgd_player* p, const gdx_var* const* a, gdx
   gdx_var_bool(ret, ok);
 }
 
+static float fade_ms_of(fkgd_player* p, const gdx_var* v, const char* what) {
+  double sec = gdx_var_get_float(v);
+  if (!isfinite(sec) || sec < 0.0 || sec > 60.0) {
+    REPORT(p, "%s: fade %g s is out of range 0..60; fading over 50 ms", what, sec);
+    return 50.0f;
+  }
+  return (float)(sec * 1000.0);
+}
+
 static void m_stop_ambience(fkgd_player* p, const gdx_var* const* a, gdx_var* ret) {
-  (void)a, (void)ret;
-  fkgd_sound_stop_ambience(p->sound);
+  (void)ret;
+  clear_error(p);
+  fkgd_sound_stop_ambience(p->sound, fade_ms_of(p, a[0], "stop_ambience"));
+}
+
+static void m_stop_voice(fkgd_player* p, const gdx_var* const* a, gdx_var* ret) {
+  clear_error(p);
+  char err[ERR_CAP];
+  fkgd_sound_pump(p->sound);
+  float fade = fade_ms_of(p, a[1], "stop_voice");
+  bool ok = fkgd_sound_stop_voice(p->sound, (fk_voice_id)gdx_var_get_int(a[0]), fade, err, sizeof err);
+  if (!ok) REPORT(p, "stop_voice failed: %s", err);
+  gdx_var_bool(ret, ok);
+}
+
+static void m_get_ambience_voice(fkgd_player* p, const gdx_var* const* a, gdx_var* ret) {
+  (void)a;
+  gdx_var_int(ret, (int64_t)fkgd_sound_ambience_voice(p->sound));
+}
+
+/* Tests / offline: sync, render `frames` stereo frames (interleaved L, R) without Godot's
+ * audio. Do not mix with playback through the tree (both pull from the same engine). */
+static void m_render_offline(fkgd_player* p, const gdx_var* const* a, gdx_var* ret) {
+  clear_error(p);
+  gdx_var_new(ret, GDEXTENSION_VARIANT_TYPE_PACKED_FLOAT32_ARRAY);
+  int64_t frames = gdx_var_get_int(a[0]);
+  if (frames <= 0 || frames > 48000 * 600) {
+    REPORT(p, "render_offline: %lld frames (1..28800000)", (long long)frames);
+    return;
+  }
+  if (!fkgd_sound_model(p->sound)) {
+    REPORT(p, "render_offline: no model is loaded (call load_model first)");
+    return;
+  }
+  gdx_var n;
+  gdx_var_int(&n, frames * FKGD_CHANNELS);
+  gdx_call1(ret, &gdx.sn.resize, &n, NULL);
+  gdx_var_free(&n);
+  float* dst = gdx_packed_float32_ptr(ret);
+  char err[ERR_CAP];
+  if (!dst || !fkgd_sound_render_offline(p->sound, dst, (int32_t)frames, err, sizeof err)) {
+    REPORT(p, "render_offline failed: %s", dst ? err : "out of memory");
+  }
+  emit_events(p);
+}
+
+static const char* event_type_name(fk_engine_event_type t) {
+  switch (t) {
+    case FK_ENGINE_EVENT_VOICE_STARTED: return "voice_started";
+    case FK_ENGINE_EVENT_VOICE_ENDED: return "voice_ended";
+    case FK_ENGINE_EVENT_VOICE_STOLEN: return "voice_stolen";
+    case FK_ENGINE_EVENT_UNDERRUN: return "underrun";
+    case FK_ENGINE_EVENT_OVERLOAD: return "overload";
+    case FK_ENGINE_EVENT_VOICE_FAILED: return "voice_failed";
+    default: return "unknown";
+  }
+}
+
+/* Emits engine_event(Dictionary) for every event, and voice_finished(voice_id) for every
+ * voice that ended. The node may be freed by a handler: nothing may touch p after a call
+ * that emits, except through the caller's own return. */
+static void emit_events(fkgd_player* p) {
+  fk_engine_event ev;
+  while (fkgd_sound_take_event(p->sound, &ev)) {
+    gdx_var name, d, v;
+    gdx.from_string_name(&name, (GDExtensionTypePtr)&gdx.sn.engine_event);
+    gdx_var_new(&d, GDEXTENSION_VARIANT_TYPE_DICTIONARY);
+    gdx_var_cstr(&v, event_type_name(ev.type));
+    gdx_dict_set_cstr(&d, "type", &v);
+    gdx_var_free(&v);
+    gdx_var_int(&v, (int64_t)ev.voice);
+    gdx_dict_set_cstr(&d, "voice", &v);
+    gdx_var_free(&v);
+    gdx_var_int(&v, ev.model);
+    gdx_dict_set_cstr(&d, "model", &v);
+    gdx_var_free(&v);
+    gdx_var_int(&v, ev.frame);
+    gdx_dict_set_cstr(&d, "frame", &v);
+    gdx_var_free(&v);
+    gdx_var_int(&v, ev.value);
+    gdx_dict_set_cstr(&d, "value", &v);
+    gdx_var_free(&v);
+    const gdx_var* args[2] = {&name, &d};
+    gdx_call(&p->self, &gdx.sn.emit_signal, args, 2, NULL);
+    gdx_var_free(&name);
+    gdx_var_free(&d);
+    if (ev.type == FK_ENGINE_EVENT_VOICE_ENDED) {
+      gdx.from_string_name(&name, (GDExtensionTypePtr)&gdx.sn.voice_finished);
+      gdx_var_int(&v, (int64_t)ev.voice);
+      const gdx_var* a2[2] = {&name, &v};
+      gdx_call(&p->self, &gdx.sn.emit_signal, a2, 2, NULL);
+      gdx_var_free(&name);
+      gdx_var_free(&v);
+    }
+  }
 }
 
 static void m_is_ambience_playing(fkgd_player* p, const gdx_var* const* a, gdx_var* ret) {
@@ -787,9 +909,9 @@ static void m_get_latency(fkgd_player* p, const gdx_var* const* a, gdx_var* ret)
 #define T_ARRAY GDEXTENSION_VARIANT_TYPE_ARRAY
 #define T_PF32 GDEXTENSION_VARIANT_TYPE_PACKED_FLOAT32_ARRAY
 #define T_OBJECT GDEXTENSION_VARIANT_TYPE_OBJECT
-#define MAX_ARGS 3
+#define MAX_ARGS 4
 
-typedef enum { DEF_NONE = 0, DEF_DICT, DEF_INT0, DEF_FLOAT0 } def_kind;
+typedef enum { DEF_NONE = 0, DEF_DICT, DEF_INT0, DEF_FLOAT0, DEF_FADE } def_kind;
 
 typedef struct method_def {
   const char* name;
@@ -820,7 +942,15 @@ static const method_def METHODS[] = {
      {"controls", "seed"}, {0}, {DEF_DICT, DEF_INT0}, false},
     {"set_ambience_controls", m_set_ambience_controls, T_BOOL, NULL, 1, {T_DICT},
      {"controls"}, {0}, {0}, false},
-    {"stop_ambience", m_stop_ambience, T_NIL, NULL, 0, {0}, {0}, {0}, {0}, false},
+    {"stop_ambience", m_stop_ambience, T_NIL, NULL, 1, {T_FLOAT}, {"fade_seconds"}, {0},
+     {DEF_FADE}, false},
+    {"trigger", m_trigger, T_INT, NULL, 4, {T_DICT, T_INT, T_FLOAT, T_FLOAT},
+     {"controls", "seed", "volume_db", "pan"}, {0}, {DEF_DICT, DEF_INT0, DEF_FLOAT0, DEF_FLOAT0},
+     false},
+    {"stop_voice", m_stop_voice, T_BOOL, NULL, 2, {T_INT, T_FLOAT}, {"voice_id", "fade_seconds"},
+     {0}, {DEF_NONE, DEF_FADE}, false},
+    {"get_ambience_voice", m_get_ambience_voice, T_INT, NULL, 0, {0}, {0}, {0}, {0}, true},
+    {"render_offline", m_render_offline, T_PF32, NULL, 1, {T_INT}, {"frames"}, {0}, {0}, false},
     {"is_ambience_playing", m_is_ambience_playing, T_BOOL, NULL, 0, {0}, {0}, {0}, {0}, true},
     {"stop_all", m_stop_all, T_NIL, NULL, 0, {0}, {0}, {0}, {0}, false},
     {"fill", m_fill, T_INT, NULL, 0, {0}, {0}, {0}, {0}, false},
@@ -1146,6 +1276,7 @@ bool fkgd_player_register(void) {
           case DEF_DICT: gdx_var_new(v, T_DICT); break;
           case DEF_INT0: gdx_var_int(v, 0); break;
           case DEF_FLOAT0: gdx_var_float(v, 0.0); break;
+          case DEF_FADE: gdx_var_float(v, 0.05); break;
           default: gdx_var_nil(v); break;
         }
         r->default_ptrs[r->n_defaults] = v;
@@ -1192,6 +1323,26 @@ bool fkgd_player_register(void) {
     prop_info(&pi, props[i].type, &g_prop_names[i], &g_empty, &g_prop_hints[i], props[i].hint);
     gdx.classdb_register_extension_class_property(gdx.library, &gdx.sn.FoleyKitPlayer, &pi,
                                                   &g_setters[i], &g_getters[i]);
+  }
+  /* Signals: engine_event(event: Dictionary), voice_finished(voice_id: int). */
+  {
+    gdx_sn arg_event, arg_voice, empty;
+    gdx_str hint;
+    gdx_sn_cstr(&arg_event, "event");
+    gdx_sn_cstr(&arg_voice, "voice_id");
+    gdx_sn_cstr(&empty, "");
+    gdx_str_utf8(&hint, "");
+    GDExtensionPropertyInfo pi;
+    prop_info(&pi, T_DICT, &arg_event, &empty, &hint, PROPERTY_HINT_NONE);
+    gdx.classdb_register_extension_class_signal(gdx.library, &gdx.sn.FoleyKitPlayer,
+                                                &gdx.sn.engine_event, &pi, 1);
+    prop_info(&pi, T_INT, &arg_voice, &empty, &hint, PROPERTY_HINT_NONE);
+    gdx.classdb_register_extension_class_signal(gdx.library, &gdx.sn.FoleyKitPlayer,
+                                                &gdx.sn.voice_finished, &pi, 1);
+    gdx_sn_free(&arg_event);
+    gdx_sn_free(&arg_voice);
+    gdx_sn_free(&empty);
+    gdx_str_free(&hint);
   }
   g_registered = true;
   return true;

@@ -74,6 +74,7 @@ bool gdx_load(GDExtensionInterfaceGetProcAddress get_proc_address,
   GDX_LOAD(classdb_construct_object2, "classdb_construct_object2");
   GDX_LOAD(classdb_get_method_bind, "classdb_get_method_bind");
   GDX_LOAD(object_method_bind_call, "object_method_bind_call");
+  GDX_LOAD(classdb_register_extension_class_signal, "classdb_register_extension_class_signal");
   /* classdb_register_extension_class5 (4.5+) and ..4 (4.4) take the same struct. */
   gdx.classdb_register_extension_class5 = (GDExtensionInterfaceClassdbRegisterExtensionClass5)(
       void*)get_proc_address("classdb_register_extension_class5");

@@ -30,7 +30,7 @@ typedef struct gdx_var { _Alignas(8) uint8_t opaque[40]; } gdx_var; /* Variant *
   X(set_stream) X(get_stream) X(play) X(stop) X(is_playing) X(get_stream_playback)            \
   X(set_mix_rate) X(set_mix_rate_mode) X(set_buffer_length)                                   \
   X(get_frames_available) X(get_skips) X(push_buffer)                                         \
-  X(resize) X(size) X(keys) X(push_back)
+  X(resize) X(size) X(keys) X(push_back) X(emit_signal) X(voice_finished) X(engine_event)
 
 typedef struct gdx_names {
 #define GDX_DECLARE_NAME(n) gdx_sn n;
@@ -83,6 +83,7 @@ typedef struct gdx_api {
   GDExtensionInterfaceClassdbRegisterExtensionClassMethod classdb_register_extension_class_method;
   GDExtensionInterfaceClassdbRegisterExtensionClassProperty classdb_register_extension_class_property;
   GDExtensionInterfaceClassdbUnregisterExtensionClass classdb_unregister_extension_class;
+  GDExtensionInterfaceClassdbRegisterExtensionClassSignal classdb_register_extension_class_signal;
 
   /* Cached per-type conversions. */
   GDExtensionVariantFromTypeConstructorFunc from_bool, from_int, from_float, from_string,

@@ -13,7 +13,8 @@ const API := ["version", "has_model_runtime", "load_model", "unload_model", "is_
 		"set_ambience_controls", "stop_ambience", "is_ambience_playing", "stop_all", "fill",
 		"get_active_voices", "get_frames_pushed", "get_last_error", "get_player",
 		"set_output_player", "get_sample_rate", "set_model_path", "get_model_path",
-		"set_latency", "get_latency"]
+		"set_latency", "get_latency", "trigger", "stop_voice", "get_ambience_voice",
+		"render_offline"]
 
 var runner: SceneTree
 var failures: Array[String] = []
@@ -342,12 +343,15 @@ func test_play_one_shot_samples_arrive() -> void:
 	var cap := start_capture()
 	await wait_seconds(0.1)
 	cap.clear_buffer()
+	var finished: Array = []
+	p.voice_finished.connect(func(id: int): finished.append(id))
 	check(p.play_one_shot({"category": "impact", "material": "wood", "velocity": 8.0}, 3), "play_one_shot: %s" % p.get_last_error())
 	check(p.get_active_voices() == 1, "active voices %d after one play" % p.get_active_voices())
 	check(p.play_one_shot({"category": "footstep", "surface": "wood"}, 4, -6.0), "a second, overlapping one-shot: %s" % p.get_last_error())
 	await wait_seconds(1.2)
 	check(p.get_frames_pushed() > 20000, "only %d frames pushed into the generator" % p.get_frames_pushed())
 	check(p.get_active_voices() == 0, "%d voices still active after the clips ended" % p.get_active_voices())
+	check(finished.size() == 2, "voice_finished emitted %d times for 2 one-shots (from _process)" % finished.size())
 	var got := captured(cap)
 	check(got.frames > 20000, "the Master bus played only %d frames" % got.frames)
 	check(got.finite, "non-finite samples on the Master bus")
@@ -453,3 +457,189 @@ func test_output_player_and_tree_changes() -> void:
 	check(p.play_one_shot({"category": "whoosh"}, 6), p.get_last_error())
 	p.free()
 	await wait_seconds(0.1)
+
+
+
+# ---- the engine (fk_engine) behind the node ---------------------------------------------------
+
+## A player outside the tree (so nothing pulls its engine but render_offline) with `paths` loaded.
+func offline_player(paths: Array) -> Node:
+	var p := make_player(false)
+	if not check(p != null, "FoleyKitPlayer cannot be instantiated"):
+		return null
+	if not p.has_model_runtime():
+		skip("libfoleykit %s has no model runtime / engine yet" % p.version())
+		return null
+	for path in paths:
+		if not check(p.load_model(path), "load_model(%s) failed: %s" % [path, p.get_last_error()]):
+			return null
+	return p
+
+
+## Stereo stats over frames [from, to) of an interleaved buffer.
+func stereo_stats(x: PackedFloat32Array, from := 0, to := -1) -> Dictionary:
+	if to < 0:
+		to = x.size() / 2
+	return stats(x.slice(from * 2, to * 2))
+
+
+func test_engine_trigger_is_deterministic() -> void:
+	var a := offline_player([ONESHOTS])
+	var b := offline_player([ONESHOTS])
+	var c := offline_player([ONESHOTS])
+	if a == null or b == null or c == null:
+		return
+	var ctl := {"category": "impact", "material": "metal", "velocity": 6.0}
+	var va: int = a.trigger(ctl, 7)
+	check(va != 0, "trigger returned 0: %s" % a.get_last_error())
+	check(b.trigger(ctl, 7) != 0, "trigger: %s" % b.get_last_error())
+	check(c.trigger(ctl, 8, -3.0, 0.5) != 0, "trigger with volume and pan: %s" % c.get_last_error())
+	check(a.get_active_voices() == 1, "active voices %d after one trigger" % a.get_active_voices())
+	var xa: PackedFloat32Array = a.render_offline(48000)
+	var xb: PackedFloat32Array = b.render_offline(48000)
+	var xc: PackedFloat32Array = c.render_offline(48000)
+	if not check(xa.size() == 96000, "render_offline(48000) gave %d floats: %s" % [xa.size(), a.get_last_error()]):
+		return
+	var s := stats(xa)
+	check(s.finite, "non-finite samples from the engine")
+	check(s.peak > 1e-3 and s.peak < 8.0, "engine one-shot peak %f is silent or absurd" % s.peak)
+	check(xa == xb, "same controls and seed gave different engine output")
+	check(xa != xc, "another seed / gain / pan gave identical engine output")
+	# Panned right: the right channel is louder than the left.
+	var l := 0.0
+	var r := 0.0
+	for i in range(0, xc.size(), 2):
+		l += xc[i] * xc[i]
+		r += xc[i + 1] * xc[i + 1]
+	check(r > l, "pan 0.5: right energy %f is not above left %f" % [r, l])
+
+
+func test_engine_events_and_voice_finished() -> void:
+	var p := offline_player([ONESHOTS])
+	if p == null:
+		return
+	var finished: Array = []
+	var types: Array = []
+	p.voice_finished.connect(func(id: int): finished.append(id))
+	p.engine_event.connect(func(e: Dictionary): types.append(e.type))
+	var v1: int = p.trigger({"category": "ui", "kind": "click"}, 1)
+	var v2: int = p.trigger({"category": "impact", "velocity": 3.0}, 2)
+	check(v1 != 0 and v2 != 0 and v1 != v2, "voice ids %d, %d" % [v1, v2])
+	p.render_offline(48000 * 3)  # every one-shot is at most 2 s
+	check(v1 in finished and v2 in finished, "voice_finished got %s, expected %d and %d" % [finished, v1, v2])
+	check("voice_started" in types and "voice_ended" in types, "engine_event types %s" % [types])
+	check(p.get_active_voices() == 0, "%d voices active after they ended" % p.get_active_voices())
+
+
+func test_engine_one_player_two_models() -> void:
+	var p := offline_player([ONESHOTS, AMBIENCES])
+	if p == null:
+		return
+	check(p.get_model_info().get("mode") == "step", "the model loaded last is current")
+	check(p.start_ambience({"category": "rain", "intensity": 0.6}, 3), "start_ambience: %s" % p.get_last_error())
+	var v: int = p.trigger({"category": "impact", "material": "wood", "velocity": 8.0}, 4)
+	check(v != 0, "trigger next to an ambience: %s" % p.get_last_error())
+	check(p.get_active_voices() == 2, "active voices %d (ambience + one-shot)" % p.get_active_voices())
+	var x: PackedFloat32Array = p.render_offline(24000)
+	check(x.size() == 48000 and stats(x).finite and stats(x).peak > 1e-3, "two models mixed: %s" % p.get_last_error())
+	# Reloading the one-shot model replaces it and keeps the ambience model.
+	check(p.load_model(ONESHOTS), "reload: %s" % p.get_last_error())
+	check(p.start_ambience({}, 1), "the ambience model survived reloading the one-shot model: %s" % p.get_last_error())
+	p.stop_all()
+
+
+func test_engine_ambience_follows_controls_and_stop_fades() -> void:
+	var p := offline_player([AMBIENCES])
+	if p == null:
+		return
+	check(p.start_ambience({"category": "rain", "intensity": 1.0}, 5), "start_ambience: %s" % p.get_last_error())
+	var amb: int = p.get_ambience_voice()
+	check(amb != 0, "get_ambience_voice() is 0 while playing")
+	var loud: PackedFloat32Array = p.render_offline(48000)
+	check(p.set_ambience_controls({"intensity": 0.0}), "set_ambience_controls: %s" % p.get_last_error())
+	var quiet: PackedFloat32Array = p.render_offline(48000)
+	var rl: float = stereo_stats(loud, 12000).rms
+	var rq: float = stereo_stats(quiet, 24000).rms  # after the 170 ms streamed ahead + glide
+	print("     ambience rms: intensity 1.0 -> %f, 0.0 -> %f" % [rl, rq])
+	check(stats(loud).finite and stats(quiet).finite, "non-finite ambience samples")
+	check(rl > 1e-3, "intensity 1.0 rain is silent (rms %f)" % rl)
+	check(rl > rq * 1.5, "intensity 0.0 (rms %f) is not clearly quieter than 1.0 (rms %f)" % [rq, rl])
+	var ended: Array = []
+	p.voice_finished.connect(func(id: int): ended.append(id))
+	p.set_ambience_controls({"intensity": 1.0})
+	p.render_offline(24000)
+	p.stop_ambience(0.1)
+	check(not p.is_ambience_playing(), "is_ambience_playing() after stop_ambience")
+	var tail: PackedFloat32Array = p.render_offline(48000)
+	var during: float = stereo_stats(tail, 0, 2400).peak
+	var after: float = stereo_stats(tail, 24000).peak
+	print("     stop_ambience(0.1): peak %f in the first 50 ms, %f after 0.5 s" % [during, after])
+	check(after < 1e-6, "still sounding 0.5 s after stop_ambience(0.1): peak %f" % after)
+	check(amb in ended, "voice_finished(%d) not emitted after the fade (got %s)" % [amb, ended])
+	check(p.get_active_voices() == 0, "%d voices active after the fade" % p.get_active_voices())
+
+
+func test_engine_bad_input_is_reported() -> void:
+	var p := offline_player([ONESHOTS])
+	if p == null:
+		return
+	check(p.trigger({"category": "impact"}, 1, 0.0, 5.0) == 0, "pan 5 accepted")
+	expect_logged("pan")
+	check(p.trigger({"colour": "red"}, 1) == 0, "unknown control accepted by trigger")
+	expect_logged("unknown control 'colour'")
+	check(p.stop_voice(123456789) == false, "stop_voice(unknown id) returned true")
+	expect_logged("not playing")
+	check(p.render_offline(0).is_empty(), "render_offline(0) returned samples")
+	expect_logged("render_offline")
+	check(p.start_ambience({}, 1) == false, "start_ambience without an ambience model accepted")
+	expect_logged("no ambience model")
+	var q := offline_player([AMBIENCES])
+	if q == null:
+		return
+	check(q.trigger({}, 1) == 0, "trigger on an ambience-only player accepted")
+	expect_logged("no one-shot model")
+	q.stop_ambience(-1.0)
+	expect_logged("fade")
+	check(p.get_active_voices() == 0 and q.get_active_voices() == 0, "a refused call started a voice")
+
+
+func test_engine_refuses_another_sample_rate() -> void:
+	var p := offline_player([AMBIENCES])
+	if p == null:
+		return
+	# A tiny 48 kHz one-shot model from the native tests' fuzz corpus, relabelled 24 kHz.
+	var repo: String = runner.args.get("repo", "")
+	var tiny := repo.path_join("native/tests/fuzz_corpus/model_vae_tiny.fkm")
+	if repo == "" or not FileAccess.file_exists(tiny):
+		skip("no --repo with native/tests/fuzz_corpus/model_vae_tiny.fkm")
+		return
+	var bytes := FileAccess.get_file_as_bytes(tiny)
+	var needle := "\"sample_rate\":48000".to_ascii_buffer()
+	var at := -1
+	for i in range(bytes.size() - needle.size()):
+		if bytes.slice(i, i + needle.size()) == needle:
+			at = i
+			break
+	if not check(at >= 0, "no sample_rate 48000 in %s" % tiny):
+		return
+	bytes[at + needle.size() - 5] = "2".unicode_at(0)
+	bytes[at + needle.size() - 4] = "4".unicode_at(0)
+	# The header's checksum: FNV-1a 64 of every byte from offset 32 (native/src/model/format.hpp).
+	var h := -3750763034362895579  # 0xcbf29ce484222325 as a signed int
+	for i in range(32, bytes.size()):
+		h = (h ^ bytes[i]) * 1099511628211  # wraps modulo 2^64
+	bytes.encode_s64(24, h)
+	var f := FileAccess.open("user://rate24k.fkm", FileAccess.WRITE)
+	f.store_buffer(bytes)
+	f.close()
+	var q := offline_player([])
+	if not check(q.load_model("user://rate24k.fkm"), "the relabelled model does not load alone: %s" % q.get_last_error()):
+		return
+	check(q.get_sample_rate() == 24000.0, "a lone 24 kHz model: engine at %f Hz" % q.get_sample_rate())
+	check(p.load_model("user://rate24k.fkm") == false, "a 24 kHz model was accepted next to a 48 kHz one")
+	expect_logged("sample rate")
+	print("     %s" % p.get_last_error())
+	# What was loaded stays loaded and playing works.
+	check(p.get_sample_rate() == 48000.0, "sample rate %f after the refused load" % p.get_sample_rate())
+	check(p.start_ambience({}, 1), "the ambience model after a refused load: %s" % p.get_last_error())
+	p.stop_all()

@@ -55,6 +55,19 @@ func run(root: Node, oneshots: String) -> Array[String]:
 		var total: int = p.get_frames_pushed()
 		if total <= 0:
 			f.append("typed get_frames_pushed() = %d" % total)
+		var id: int = p.trigger({"category": "impact"}, 5, -3.0, -0.5)
+		if id == 0:
+			f.append("typed trigger: %s" % p.get_last_error())
+		var id2: int = p.trigger()  # defaults: {}, 0, 0 dB, centre
+		if id2 == 0 or id2 == id:
+			f.append("typed trigger() with default arguments: %d (%s)" % [id2, p.get_last_error()])
+		var stopped: bool = p.stop_voice(id2)
+		if not stopped:
+			f.append("typed stop_voice: %s" % p.get_last_error())
+		var amb_id: int = p.get_ambience_voice()
+		if amb_id != 0:
+			f.append("typed get_ambience_voice() = %d without an ambience" % amb_id)
+		p.stop_ambience(0.2)  # no ambience: nothing to do, no error
 		var same: bool = p.set_output_player(null)
 		if not same:
 			f.append("typed set_output_player(null) refused")
