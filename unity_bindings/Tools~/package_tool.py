@@ -17,6 +17,12 @@ Unity's rules, as checked here:
   * Native plugins: the importer enables exactly the platform their folder is for, and a
     non-empty plugin binary is of the right kind (ELF x86-64 / AArch64, PE, Mach-O, ar).
   * Samples listed in package.json exist under Samples~.
+  * A sample (Samples~/<name>/) is the exception to the rule above: the Package Manager copies
+    it into Assets/ together with the .meta files it ships, so inside a sample every file and
+    folder has its .meta, GUIDs unique together with the package's (a scene finds its scripts by
+    them). Each scene (*.unity) there is checked too (check_scene): text-scene header, YAML
+    documents with the !u! tags, fileID references inside the scene, m_Script GUIDs of the
+    package's scripts, GameObject/component and Transform parent/child links, RequireComponent.
 """
 from __future__ import annotations
 
@@ -51,12 +57,22 @@ def assets(root: str = ROOT):
     return out
 
 
+def inside_sample(rel: str) -> bool:
+    """Inside one sample's folder (Samples~/<name>/...): Unity's Package Manager copies a sample
+    into Assets/Samples/<package>/<version>/<name>/ with the .meta files it ships, so they are
+    kept there (and needed: a scene finds its scripts by their .meta GUIDs)."""
+    parts = rel.split("/")
+    return len(parts) >= 2 and parts[0] == "Samples~"
+
+
 def ignored_metas(root: str = ROOT):
     """.meta files inside folders Unity ignores (they would be stale or misleading)."""
     out = []
     for dirpath, dirnames, filenames in os.walk(root):
         rel = os.path.relpath(dirpath, root).replace(os.sep, "/")
         inside_ignored = any(unity_ignores(p) for p in rel.split("/") if p != ".")
+        if inside_sample(rel):
+            continue  # samples are copied into Assets/ with their .meta files (check_samples)
         if inside_ignored:
             out += [rel + "/" + f for f in filenames if f.endswith(".meta")]
     return sorted(out)
@@ -261,7 +277,7 @@ def parse_yaml(text, name="<yaml>"):
                 break
             pos[0] += 1
             item = body[2:].strip()
-            if re.match(r"^('[^']*'|\"[^\"]*\"|[^:'\"]*):( |$)", item):
+            if not item.startswith(("{", "[")) and re.match(r"^('[^']*'|\"[^\"]*\"|[^:'\"]*):( |$)", item):
                 out.append(mapping(indent + 2, first=(lineno, item)))
             else:
                 out.append(_scalar(item, "%s:%d" % (name, lineno)))
@@ -303,46 +319,7 @@ def check(root=ROOT):
     except ImportError:
         yaml = None
 
-    for rel, is_dir in entries:
-        meta = os.path.join(root, rel + ".meta")
-        if not os.path.isfile(meta):
-            problems.append("missing %s.meta" % rel)
-            continue
-        with open(meta, encoding="utf-8") as f:
-            text = f.read()
-        try:
-            doc = parse_yaml(text, rel + ".meta")
-        except YamlError as e:
-            problems.append("invalid YAML: %s" % e)
-            continue
-        if yaml is not None:
-            try:
-                other = yaml.safe_load(text)
-                if not isinstance(other, dict) or str(other.get("guid")) != str(doc.get("guid")):
-                    problems.append("%s.meta: PyYAML reads it differently" % rel)
-            except Exception as e:  # pragma: no cover
-                problems.append("%s.meta: PyYAML: %s" % (rel, e))
-        if not isinstance(doc, dict):
-            problems.append("%s.meta: not a mapping" % rel)
-            continue
-        if doc.get("fileFormatVersion") != "2":
-            problems.append("%s.meta: fileFormatVersion is not 2" % rel)
-        guid = doc.get("guid") or ""
-        if not re.fullmatch(r"[0-9a-f]{32}", guid):
-            problems.append("%s.meta: guid %r is not 32 lowercase hex digits" % (rel, guid))
-        elif guid in guids:
-            problems.append("%s.meta: guid %s repeats %s.meta's" % (rel, guid, guids[guid]))
-        else:
-            guids[guid] = rel
-        want = expected_importer(rel, is_dir)
-        if want not in doc:
-            problems.append("%s.meta: expected a %s" % (rel, want))
-        if is_dir and doc.get("folderAsset") != "yes":
-            problems.append("%s.meta: a folder's meta needs folderAsset: yes" % rel)
-        if not is_dir and "folderAsset" in doc:
-            problems.append("%s.meta: a file's meta must not say folderAsset" % rel)
-        if rel in PLUGINS and want in doc:
-            problems += check_plugin(rel, doc[want], os.path.join(root, rel))
+    problems += check_metas(root, entries, "", guids, yaml)
 
     seen = {rel for rel, _ in entries}
     for dirpath, dirnames, filenames in os.walk(root):
@@ -357,10 +334,287 @@ def check(root=ROOT):
         problems.append("%s: .meta inside a folder Unity ignores" % m)
 
     problems += check_package_json(root)
+    problems += check_samples(root, guids, yaml)
     for rel, is_dir in entries:
         if rel.endswith(".asmdef"):
             problems += check_asmdef(root, rel)
     return problems, len(entries), len(guids)
+
+
+def check_metas(root, entries, prefix, guids, yaml):
+    """The .meta of every entry (paths relative to root; shown with prefix); fills guids."""
+    problems = []
+    for rel, is_dir in entries:
+        shown = prefix + rel
+        meta = os.path.join(root, rel + ".meta")
+        if not os.path.isfile(meta):
+            problems.append("missing %s.meta" % shown)
+            continue
+        with open(meta, encoding="utf-8") as f:
+            text = f.read()
+        try:
+            doc = parse_yaml(text, shown + ".meta")
+        except YamlError as e:
+            problems.append("invalid YAML: %s" % e)
+            continue
+        if yaml is not None:
+            try:
+                other = yaml.safe_load(text)
+                if not isinstance(other, dict) or str(other.get("guid")) != str(doc.get("guid")):
+                    problems.append("%s.meta: PyYAML reads it differently" % shown)
+            except Exception as e:  # pragma: no cover
+                problems.append("%s.meta: PyYAML: %s" % (rel, e))
+        if not isinstance(doc, dict):
+            problems.append("%s.meta: not a mapping" % shown)
+            continue
+        if doc.get("fileFormatVersion") != "2":
+            problems.append("%s.meta: fileFormatVersion is not 2" % shown)
+        guid = doc.get("guid") or ""
+        if not re.fullmatch(r"[0-9a-f]{32}", guid):
+            problems.append("%s.meta: guid %r is not 32 lowercase hex digits" % (shown, guid))
+        elif guid in guids:
+            problems.append("%s.meta: guid %s repeats %s.meta's" % (shown, guid, guids[guid]))
+        else:
+            guids[guid] = shown
+        want = expected_importer(rel, is_dir)
+        if want not in doc:
+            problems.append("%s.meta: expected a %s" % (shown, want))
+        if is_dir and doc.get("folderAsset") != "yes":
+            problems.append("%s.meta: a folder's meta needs folderAsset: yes" % shown)
+        if not is_dir and "folderAsset" in doc:
+            problems.append("%s.meta: a file's meta must not say folderAsset" % shown)
+        if rel in PLUGINS and want in doc:
+            problems += check_plugin(rel, doc[want], os.path.join(root, rel))
+    return problems
+
+
+def check_samples(root, guids, yaml):
+    """Each Samples~/<name> folder as Unity imports it once copied into Assets/: every file and
+    folder has its .meta (GUIDs unique together with the package's), no orphans, and each scene
+    (*.unity) passes check_scene."""
+    problems = []
+    base = os.path.join(root, "Samples~")
+    if not os.path.isdir(base):
+        return problems
+    sample_entries = []
+    for name in sorted(os.listdir(base)):
+        folder = os.path.join(base, name)
+        if not os.path.isdir(folder):
+            if name.endswith(".meta"):
+                problems.append("Samples~/%s: a sample folder itself has no .meta (Unity makes one)" % name)
+            continue
+        if unity_ignores(name):
+            continue
+        prefix = "Samples~/%s/" % name
+        entries = assets(folder)
+        sample_entries.append((folder, prefix, entries))
+        problems += check_metas(folder, entries, prefix, guids, yaml)
+        seen = {rel for rel, _ in entries}
+        for dirpath, dirnames, filenames in os.walk(folder):
+            dirnames[:] = [d for d in dirnames if not unity_ignores(d)]
+            rel_dir = os.path.relpath(dirpath, folder).replace(os.sep, "/")
+            for f in filenames:
+                if f.endswith(".meta"):
+                    asset = f[:-5] if rel_dir == "." else rel_dir + "/" + f[:-5]
+                    if asset not in seen:
+                        problems.append("orphan %s%s.meta (no such asset, or Unity ignores it)" % (prefix, asset))
+    scripts = script_guids(root)
+    for folder, prefix, entries in sample_entries:
+        for rel, is_dir in entries:
+            if rel.endswith(".unity"):
+                problems += check_scene(os.path.join(folder, rel), prefix + rel, scripts)
+    for rel, is_dir in assets(root):
+        if rel.endswith(".unity"):
+            problems += check_scene(os.path.join(root, rel), rel, scripts)
+    return problems
+
+
+def script_guids(root):
+    """guid -> (path, class name, RequireComponent types) for every .cs with a .meta (package and
+    samples)."""
+    out = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        rel_dir = os.path.relpath(dirpath, root).replace(os.sep, "/")
+        if any(unity_ignores(p) for p in rel_dir.split("/") if p != ".") and not inside_sample(rel_dir):
+            continue
+        for f in filenames:
+            if not f.endswith(".cs") or not os.path.isfile(os.path.join(dirpath, f + ".meta")):
+                continue
+            with open(os.path.join(dirpath, f + ".meta"), encoding="utf-8") as m:
+                g = re.search(r"^guid: *([0-9a-f]{32})\s*$", m.read(), re.M)
+            with open(os.path.join(dirpath, f), encoding="utf-8") as src:
+                code = src.read()
+            if g:
+                requires = re.findall(r"RequireComponent\(typeof\((\w+)\)\)", code)
+                out[g.group(1)] = (f if rel_dir == "." else rel_dir + "/" + f, f[:-3], requires)
+    return out
+
+
+# Scene objects by class ID (https://docs.unity3d.com/Manual/ClassIDReference.html): the ones a
+# hand-written scene may hold. Components carry m_GameObject.
+SCENE_CLASSES = {
+    1: "GameObject", 4: "Transform", 20: "Camera", 23: "MeshRenderer", 29: "OcclusionCullingSettings",
+    33: "MeshFilter", 54: "Rigidbody", 59: "HingeJoint", 65: "BoxCollider", 81: "AudioListener",
+    82: "AudioSource", 104: "RenderSettings", 108: "Light", 114: "MonoBehaviour", 135: "SphereCollider",
+    136: "CapsuleCollider", 157: "LightmapSettings", 196: "NavMeshSettings",
+}
+SCENE_SETTINGS = (29, 104, 157, 196)
+BUILTIN_GUIDS = ("0000000000000000e000000000000000", "0000000000000000f000000000000000")
+SCENE_HEADER = ["%YAML 1.1", "%TAG !u! tag:unity3d.com,2011:"]
+
+
+def _refs(node, path=""):
+    """Every {fileID: ...} mapping inside a parsed document, with where it sits."""
+    if isinstance(node, dict):
+        if "fileID" in node:
+            yield path, node
+            return
+        for k, v in node.items():
+            yield from _refs(v, path + "." + k if path else k)
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _refs(v, "%s[%d]" % (path, i))
+
+
+def check_scene(path, shown, scripts):
+    """A text-serialized Unity scene: the header; every document `--- !u!<classID> &<fileID>`
+    (known class, unique fileID) parses as YAML (this file's parser, and PyYAML with the !u! tags
+    when installed) into one mapping named after its class; every {fileID: N} without a guid
+    points at an object of the scene (or is 0); references with a guid are to Unity's built-in
+    resources or, for m_Script, to a script .meta of the package or its samples
+    (fileID 11500000, type 3); GameObject.m_Component lists and components' m_GameObject agree;
+    each GameObject has one Transform, listed first; Transform parents and children agree; the
+    scene settings objects are there once each; and a script's [RequireComponent(typeof(X))] is met
+    on its GameObject."""
+    problems = []
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    lines = text.split("\n")
+    if lines[:2] != SCENE_HEADER:
+        return ["%s: does not start with the text-scene header %r" % (shown, SCENE_HEADER)]
+    docs = {}  # fileID -> (classID, type name, body)
+    current = None
+    chunks = []
+    for i, line in enumerate(lines[2:], 3):
+        m = re.fullmatch(r"--- !u!(\d+) &(-?\d+)( stripped)?", line)
+        if m:
+            current = [int(m.group(1)), int(m.group(2)), i, []]
+            chunks.append(current)
+        elif line.startswith("---") or line.startswith("%"):
+            problems.append("%s:%d: unexpected %r" % (shown, i, line))
+        elif current is None:
+            if line.strip():
+                problems.append("%s:%d: content before the first document" % (shown, i))
+        else:
+            current[3].append(line)
+    for cls, fid, lineno, body in chunks:
+        where = "%s:%d" % (shown, lineno)
+        if cls not in SCENE_CLASSES:
+            problems.append("%s: class ID %d is not one this check knows" % (where, cls))
+            continue
+        if fid in docs or fid == 0:
+            problems.append("%s: fileID %d repeats or is 0" % (where, fid))
+            continue
+        try:
+            doc = parse_yaml("\n".join(body), where)
+        except YamlError as e:
+            problems.append("%s: invalid YAML: %s" % (shown, e))
+            continue
+        if not isinstance(doc, dict) or list(doc) != [SCENE_CLASSES[cls]] or not isinstance(doc[SCENE_CLASSES[cls]], dict):
+            problems.append("%s: expected one mapping %s: for class %d" % (where, SCENE_CLASSES[cls], cls))
+            continue
+        docs[fid] = (cls, SCENE_CLASSES[cls], doc[SCENE_CLASSES[cls]], where)
+    try:
+        import yaml
+    except ImportError:
+        yaml = None
+    if yaml is not None:
+        class Loader(yaml.SafeLoader):
+            pass
+        Loader.add_multi_constructor("tag:unity3d.com,2011:", lambda loader, suffix, node: loader.construct_mapping(node, deep=True))
+        try:
+            # Unity states %TAG once; YAML scopes a directive to one document, so repeat it.
+            body = "\n".join(lines[2:]).replace("\n--- ", "\n%s\n--- " % SCENE_HEADER[1])
+            n = len([d for d in yaml.load_all(SCENE_HEADER[1] + "\n" + body, Loader=Loader)])
+            if n != len(chunks):
+                problems.append("%s: PyYAML reads %d documents, expected %d" % (shown, n, len(chunks)))
+        except yaml.YAMLError as e:
+            problems.append("%s: PyYAML: %s" % (shown, str(e).replace("\n", " ")))
+    if problems:
+        return problems
+
+    for cls in SCENE_SETTINGS:
+        n = sum(1 for d in docs.values() if d[0] == cls)
+        if n != 1:
+            problems.append("%s: %d %s objects, expected 1" % (shown, n, SCENE_CLASSES[cls]))
+
+    for fid, (cls, name, obj, where) in docs.items():
+        for at, ref in _refs(obj):
+            try:
+                target = int(ref.get("fileID"))
+            except (TypeError, ValueError):
+                problems.append("%s: %s.%s: fileID %r is not a number" % (where, name, at, ref.get("fileID")))
+                continue
+            guid = ref.get("guid")
+            if at == "m_Script":
+                info = scripts.get(guid)
+                if info is None:
+                    problems.append("%s: %s.m_Script guid %s is no script .meta of the package" % (where, name, guid))
+                elif target != 11500000 or ref.get("type") != "3":
+                    problems.append("%s: m_Script of %s should be {fileID: 11500000, guid, type: 3}" % (where, info[0]))
+            elif guid is not None:
+                if guid not in BUILTIN_GUIDS:
+                    problems.append("%s: %s.%s refers to guid %s, not a built-in resource" % (where, name, at, guid))
+            elif target != 0 and target not in docs:
+                problems.append("%s: %s.%s: fileID %d is not an object of the scene" % (where, name, at, target))
+        if cls == 114 and obj.get("m_Script", {}).get("fileID") in (None, "0"):
+            problems.append("%s: a MonoBehaviour without a script" % where)
+
+    def kind(fid):
+        cls, name, obj, _ = docs[fid]
+        if cls == 114:
+            info = scripts.get((obj.get("m_Script") or {}).get("guid"))
+            return info[1] if info else None
+        return name
+
+    def ref_id(r):
+        return int(r["fileID"]) if isinstance(r, dict) and "fileID" in r else 0
+
+    for fid, (cls, name, obj, where) in docs.items():
+        if cls == 1:
+            comps = [ref_id(c.get("component")) if isinstance(c, dict) else 0 for c in obj.get("m_Component") or []]
+            if not comps or comps[0] not in docs or docs[comps[0]][0] != 4:
+                problems.append("%s: GameObject %r: the first component must be its Transform" % (where, obj.get("m_Name")))
+            if sum(1 for c in comps if c in docs and docs[c][0] == 4) > 1:
+                problems.append("%s: GameObject %r has several Transforms" % (where, obj.get("m_Name")))
+            kinds = [kind(c) for c in comps if c in docs]
+            for c in comps:
+                if c not in docs:
+                    continue
+                if docs[c][0] in (1,) + SCENE_SETTINGS:
+                    problems.append("%s: GameObject %r lists a %s as a component" % (where, obj.get("m_Name"), docs[c][1]))
+                elif ref_id(docs[c][2].get("m_GameObject")) != fid:
+                    problems.append("%s: GameObject %r lists %s &%d, whose m_GameObject is another" % (where, obj.get("m_Name"), docs[c][1], c))
+                if docs[c][0] == 114:
+                    info = scripts.get((docs[c][2].get("m_Script") or {}).get("guid"))
+                    for req in (info[2] if info else []):
+                        if req not in kinds:
+                            problems.append("%s: GameObject %r: %s requires a %s" % (where, obj.get("m_Name"), info[1], req))
+        elif cls not in SCENE_SETTINGS:
+            owner = ref_id(obj.get("m_GameObject"))
+            if owner not in docs or docs[owner][0] != 1:
+                problems.append("%s: %s &%d has no GameObject" % (where, name, fid))
+            elif fid not in [ref_id(c.get("component")) for c in docs[owner][2].get("m_Component") or [] if isinstance(c, dict)]:
+                problems.append("%s: %s &%d is missing from its GameObject's m_Component" % (where, name, fid))
+            if cls == 4:
+                father = ref_id(obj.get("m_Father"))
+                if father and fid not in [ref_id(c) for c in docs[father][2].get("m_Children") or []]:
+                    problems.append("%s: Transform &%d is not among its m_Father's m_Children" % (where, fid))
+                for c in obj.get("m_Children") or []:
+                    c = ref_id(c)
+                    if c not in docs or docs[c][0] != 4 or ref_id(docs[c][2].get("m_Father")) != fid:
+                        problems.append("%s: Transform &%d lists child &%d whose m_Father is another" % (where, fid, c))
+    return problems
 
 
 def check_plugin(rel, importer, path):
