@@ -21,88 +21,9 @@
 #include "check.h"
 
 #if defined(__linux__) && defined(__GLIBC__)
-#define FK_COUNT_ALLOCS 1
-#include <atomic>
+#include "alloc_counter.h"
 
 namespace {
-std::atomic<bool> g_counting{false};
-std::atomic<long> g_allocs{0}, g_frees{0};
-inline void count_alloc() {
-  if (g_counting.load(std::memory_order_relaxed)) g_allocs.fetch_add(1, std::memory_order_relaxed);
-}
-inline void count_free(void* p) {
-  if (p && g_counting.load(std::memory_order_relaxed)) g_frees.fetch_add(1, std::memory_order_relaxed);
-}
-}  // namespace
-
-extern "C" {
-void* __libc_malloc(size_t);
-void __libc_free(void*);
-void* __libc_calloc(size_t, size_t);
-void* __libc_realloc(void*, size_t);
-void* __libc_memalign(size_t, size_t);
-
-void* malloc(size_t n) noexcept { count_alloc(); return __libc_malloc(n); }
-void free(void* p) noexcept { count_free(p); __libc_free(p); }
-void* calloc(size_t a, size_t b) noexcept { count_alloc(); return __libc_calloc(a, b); }
-void* realloc(void* p, size_t n) noexcept { count_alloc(); return __libc_realloc(p, n); }
-void* aligned_alloc(size_t al, size_t n) noexcept { count_alloc(); return __libc_memalign(al, n); }
-void* memalign(size_t al, size_t n) noexcept { count_alloc(); return __libc_memalign(al, n); }
-int posix_memalign(void** out, size_t al, size_t n) noexcept {
-  count_alloc();
-  void* p = __libc_memalign(al, n);
-  if (!p) return ENOMEM;
-  *out = p;
-  return 0;
-}
-}  // extern "C"
-
-// operator new/delete go through the wrappers above, so each allocation counts once.
-void* operator new(size_t n) {
-  if (void* p = malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](size_t n) { return operator new(n); }
-void* operator new(size_t n, const std::nothrow_t&) noexcept { return malloc(n ? n : 1); }
-void* operator new[](size_t n, const std::nothrow_t&) noexcept { return malloc(n ? n : 1); }
-void* operator new(size_t n, std::align_val_t al) {
-  if (void* p = memalign(static_cast<size_t>(al), n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](size_t n, std::align_val_t al) { return operator new(n, al); }
-void* operator new(size_t n, std::align_val_t al, const std::nothrow_t&) noexcept {
-  return memalign(static_cast<size_t>(al), n ? n : 1);
-}
-void* operator new[](size_t n, std::align_val_t al, const std::nothrow_t&) noexcept {
-  return memalign(static_cast<size_t>(al), n ? n : 1);
-}
-void operator delete(void* p) noexcept { free(p); }
-void operator delete[](void* p) noexcept { free(p); }
-void operator delete(void* p, size_t) noexcept { free(p); }
-void operator delete[](void* p, size_t) noexcept { free(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { free(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { free(p); }
-void operator delete(void* p, size_t, std::align_val_t) noexcept { free(p); }
-void operator delete[](void* p, size_t, std::align_val_t) noexcept { free(p); }
-void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { free(p); }
-void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { free(p); }
-
-namespace {
-
-// The counted region. Nothing inside may print or CHECK (stdio may allocate its buffers):
-// results are recorded and checked after end_count().
-void begin_count() {
-  g_allocs = 0;
-  g_frees = 0;
-  g_counting = true;
-}
-void end_count(long* allocs, long* frees) {
-  g_counting = false;
-  *allocs = g_allocs;
-  *frees = g_frees;
-}
 
 std::vector<float>* volatile g_sink;  // keeps the probe allocation from being optimised out
 
