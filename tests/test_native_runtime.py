@@ -218,3 +218,26 @@ def test_untrained_model_with_aliased_weights_converts_and_matches(tmp_path):
     path = export_model(model, schema, feats, tmp_path / "tiny.onnx")
     assert any(n.op_type == "Identity" for n in onnx.load(str(path)).graph.node)
     assert check_parity(path, steps=8) < ATOL
+
+
+def test_one_model_shared_by_python_threads():
+    """Several Python threads on one NativeModel: calls serialise on its session without
+    deadlocking against the GIL, and every thread gets the single-threaded result."""
+    import threading
+
+    m = NativeModel(str(default.path("oneshots").with_suffix(".fkm")))
+    want = {s: m.generate(None, s) for s in range(4)}
+    bad = []
+
+    def work(s):
+        for _ in range(25):
+            if not np.array_equal(m.generate(None, s), want[s]):
+                bad.append(s)
+
+    threads = [threading.Thread(target=work, args=(s,), daemon=True) for s in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not any(t.is_alive() for t in threads), "threads deadlocked"
+    assert not bad

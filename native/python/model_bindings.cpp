@@ -25,6 +25,9 @@ namespace {
 struct NativeModel {
   std::shared_ptr<const fm::Model> model;
   std::unique_ptr<fm::Session> session;
+  // Taken only without the GIL (or for calls that never release it): a thread holding the
+  // mutex while waiting for the GIL, and another holding the GIL while waiting for the
+  // mutex, would deadlock.
   std::mutex mu;
 
   explicit NativeModel(std::shared_ptr<const fm::Model> m)
@@ -118,8 +121,8 @@ void bind_model(py::module_& m) {
             farray mel({py::ssize_t(i.max_frames), py::ssize_t(i.n_mels)});
             farray alive(i.max_frames);
             {
+              py::gil_scoped_release nogil;  // before locking: see NativeModel::mu
               std::lock_guard<std::mutex> lock(n.mu);
-              py::gil_scoped_release nogil;
               n.check(n.session->run_one_shot(z.data(), cvec.data(), mel.mutable_data(),
                                               alive.mutable_data()));
             }
@@ -136,8 +139,8 @@ void bind_model(py::module_& m) {
             farray mel({py::ssize_t(i.max_frames), py::ssize_t(i.n_mels)});
             int frames = 0;
             {
+              py::gil_scoped_release nogil;  // before locking: see NativeModel::mu
               std::lock_guard<std::mutex> lock(n.mu);
-              py::gil_scoped_release nogil;
               n.check(n.session->generate(values ? values->data() : nullptr,
                                           values ? int(values->size()) : 0, seed,
                                           mel.mutable_data(), i.max_frames, &frames));
@@ -158,8 +161,8 @@ void bind_model(py::module_& m) {
             farray next(i.n_mels);
             farray next_state({py::ssize_t(i.window), py::ssize_t(i.n_mels)});
             {
+              py::gil_scoped_release nogil;  // before locking: see NativeModel::mu
               std::lock_guard<std::mutex> lock(n.mu);
-              py::gil_scoped_release nogil;
               n.check(n.session->run_step(frame.data(), cvec.data(), noise.data(), state.data(),
                                           next.mutable_data(), next_state.mutable_data()));
             }
@@ -192,8 +195,8 @@ void bind_model(py::module_& m) {
             const fm::ModelInfo& i = n.model->info();
             farray out({py::ssize_t(count), py::ssize_t(i.n_mels)});
             {
+              py::gil_scoped_release nogil;  // before locking: see NativeModel::mu
               std::lock_guard<std::mutex> lock(n.mu);
-              py::gil_scoped_release nogil;
               n.check(n.session->stream_next(out.mutable_data(), count));
             }
             return py::object(out.attr("T"));
