@@ -415,15 +415,20 @@ def run_cli(args: argparse.Namespace) -> int:
         sys.stdout.flush()
         return subprocess.call([sys.executable, "-m", "foleykit.bench.dsp", *argv_from(args)],
                                env=env)
-    results = run(quick=args.quick, repeats=args.repeats)
+    return report(run(quick=args.quick, repeats=args.repeats), args.json)
+
+
+def report(results: Dict[str, Any], json_path: Optional[str] = None) -> int:
+    """Prints a benchmark's table and which of its targets are met (a miss is reported, never
+    raised), writes every number to ``json_path`` when given; exit status 0."""
     print()
     print(results["table_markdown"])
     missed = [t["target"] for t in results["targets"] if not t["met"]]
     print()
     print(f"[bench] targets met: {len(results['targets']) - len(missed)} of "
           f"{len(results['targets'])}" + (f"; missed: {', '.join(missed)}" if missed else ""))
-    if args.json:
-        path = os.path.abspath(args.json)
+    if json_path:
+        path = os.path.abspath(json_path)
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "w") as f:
             json.dump(results, f, indent=2)

@@ -22,13 +22,11 @@ raised.
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
 import time
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
-from .dsp import _meta_light
+from .dsp import _meta_light, report
 
 SR, BLOCK = 48000, 256
 
@@ -173,20 +171,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_cli(args: argparse.Namespace) -> int:
-    r = run(quick=args.quick)
-    print()
-    print(r["table_markdown"])
-    missed = [t["target"] for t in r["targets"] if not t["met"]]
-    print()
-    print(f"[bench] targets met: {len(r['targets']) - len(missed)} of {len(r['targets'])}"
-          + (f"; missed: {', '.join(missed)}" if missed else ""))
-    if args.json:
-        path = os.path.abspath(args.json)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "w") as f:
-            json.dump(r, f, indent=2)
-        print(f"[bench] wrote {path}")
-    return 0
+    return report(run(quick=args.quick), args.json)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

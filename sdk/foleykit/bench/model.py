@@ -13,12 +13,10 @@ at least 3x faster than ONNX Runtime per event; a miss is reported, never raised
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
-from .dsp import _measure, _meta_light
+from .dsp import _measure, _meta_light, report
 
 TARGET_SPEEDUP = 3.0
 
@@ -136,20 +134,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_cli(args: argparse.Namespace) -> int:
-    results = run(quick=args.quick, repeats=args.repeats)
-    print()
-    print(results["table_markdown"])
-    missed = [t["target"] for t in results["targets"] if not t["met"]]
-    print()
-    print(f"[bench] targets met: {len(results['targets']) - len(missed)} of "
-          f"{len(results['targets'])}" + (f"; missed: {', '.join(missed)}" if missed else ""))
-    if args.json:
-        path = os.path.abspath(args.json)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "w") as f:
-            json.dump(results, f, indent=2)
-        print(f"[bench] wrote {path}")
-    return 0
+    return report(run(quick=args.quick, repeats=args.repeats), args.json)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
