@@ -241,3 +241,24 @@ def test_one_model_shared_by_python_threads():
         t.join(timeout=60)
     assert not any(t.is_alive() for t in threads), "threads deadlocked"
     assert not bad
+
+
+@pytest.mark.parametrize("kernel", (3, 5, 7))
+def test_decoder_kernel_sizes_match_onnxruntime(tmp_path, kernel):
+    """Kernel 5 runs its doubling stages by Winograd, other sizes by the merged-tap product:
+    both equal ONNX Runtime."""
+    import torch
+
+    from foleykit.export import export_model
+    from foleykit.models import ControlDef
+    from foleykit.models.vae import ConditionalVAE, VAEConfig
+
+    torch.manual_seed(kernel)
+    schema = ControlSchema([ControlDef("kind", "categorical", "a", choices=("a", "b")),
+                            ControlDef("level", "continuous", 0.5, low=0.0, high=1.0)])
+    model = ConditionalVAE(schema.dim, n_mels=16, frames=32, config=VAEConfig(
+        z_dim=4, channels=24, enc_channels=8, base_frames=4, kernel=kernel))
+    feats = {"sample_rate": 48000, "n_fft": 1024, "hop": 256, "n_mels": 16, "fmin": 0.0,
+             "fmax": None, "log_floor": 1e-5}
+    path = export_model(model, schema, feats, tmp_path / f"k{kernel}.onnx")
+    assert check_parity(path) < ATOL

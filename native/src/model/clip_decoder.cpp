@@ -35,8 +35,7 @@ class ClipDecoderModel final : public Model {
   float lo = 0, hi = 0;
   Packed fc;       // rows permuted so its output is time-major
   std::vector<Stage> stage;
-  Packed out;      // kernel-3 output convolution, the n_mels log-mel channels
-  Winograd3 wout;  // the same by Winograd F(2,3)
+  Winograd3 wout;  // kernel-3 output convolution (the n_mels log-mel channels), F(2,3)
   std::vector<float> alive_w;  // its last channel (alive logits), in receptive-field order
   float alive_b = 0.0f;
   int pad = 0;     // zero rows above and below every activation buffer
@@ -114,19 +113,21 @@ class ClipDecoderModel final : public Model {
       if (i == 0) {
         s.conv = Packed::conv(cw, cb, channels, channels, kernel);
       } else {
-        for (int r = 0; r < 2; ++r)
-          s.phase[r] = Packed::upsample2_conv_phase(cw, cb, channels, channels, kernel, r,
-                                                    &s.dmin[r]);
-        s.winograd = s.dmin[0] == -1 && s.dmin[1] == -1 &&
-                     s.phase[0].depth == 3 * channels && s.phase[1].depth == 3 * channels;
-        if (s.winograd)
-          for (int r = 0; r < 2; ++r) s.wphase[r] = phase_taps(cw, cb, r);
+        // Kernel 5 (the default) is the one whose two phases are both three taps over input
+        // rows m-1..m+1: those run by Winograd; other kernels by the plain product.
+        s.winograd = kernel == 5;
+        for (int r = 0; r < 2; ++r) {
+          if (s.winograd)
+            s.wphase[r] = phase_taps(cw, cb, r);
+          else
+            s.phase[r] = Packed::upsample2_conv_phase(cw, cb, channels, channels, kernel, r,
+                                                      &s.dmin[r]);
+        }
       }
       s.cond = Packed::linear(qw, qb, channels, c_dim);
     }
     const float* ow = expect_tensor(f, "out.weight", {int64_t(n_mels) + 1, C, 3}, &used);
     const float* ob = expect_tensor(f, "out.bias", {int64_t(n_mels) + 1}, &used);
-    out = Packed::conv(ow, ob, n_mels, channels, 3);
     {
       std::vector<float> taps(size_t(3) * n_mels * channels);
       for (int k = 0; k < 3; ++k)
@@ -156,7 +157,7 @@ class ClipDecoderSession final : public Session {
     const size_t rows = size_t(m.frames) + 2 * m.pad;
     buf_[0].assign(rows * m.channels, 0.0f);
     buf_[1].assign(rows * m.channels, 0.0f);
-    acc_ld_ = std::max(round16(m.channels), m.out.n_pad);
+    acc_ld_ = std::max(round16(m.channels), m.wout.n_pad());
     alive_.assign(size_t(m.frames), 0.0f);
     wu_.assign(winograd3_u_floats(m.frames, m.channels), 0.0f);
     wm_.assign(winograd3_m_floats(m.frames, std::max(round16(m.channels), m.wout.n_pad())), 0.0f);
