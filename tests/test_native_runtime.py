@@ -222,25 +222,34 @@ def test_untrained_model_with_aliased_weights_converts_and_matches(tmp_path):
 
 def test_one_model_shared_by_python_threads():
     """Several Python threads on one NativeModel: calls serialise on its session without
-    deadlocking against the GIL, and every thread gets the single-threaded result."""
-    import threading
+    deadlocking against the GIL, and every thread gets the single-threaded result. Run in a
+    child process, so a deadlock fails the test instead of hanging the suite."""
+    import subprocess
+    import sys
+    import textwrap
 
-    m = NativeModel(str(default.path("oneshots").with_suffix(".fkm")))
-    want = {s: m.generate(None, s) for s in range(4)}
-    bad = []
-
-    def work(s):
-        for _ in range(25):
-            if not np.array_equal(m.generate(None, s), want[s]):
-                bad.append(s)
-
-    threads = [threading.Thread(target=work, args=(s,), daemon=True) for s in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert not any(t.is_alive() for t in threads), "threads deadlocked"
-    assert not bad
+    code = textwrap.dedent(f"""
+        import threading, numpy as np
+        from foleykit._core import NativeModel
+        m = NativeModel({str(default.path("oneshots").with_suffix(".fkm"))!r})
+        want = {{s: m.generate(None, s) for s in range(4)}}
+        bad = []
+        def work(s):
+            for _ in range(25):
+                if not np.array_equal(m.generate(None, s), want[s]):
+                    bad.append(s)
+        threads = [threading.Thread(target=work, args=(s,)) for s in range(4)]
+        for t in threads: t.start()
+        for t in threads: t.join()
+        print("mismatches", len(bad))
+    """)
+    try:
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             timeout=120)
+    except subprocess.TimeoutExpired:
+        pytest.fail("four threads on one NativeModel deadlocked")
+    assert out.returncode == 0, out.stderr
+    assert "mismatches 0" in out.stdout
 
 
 @pytest.mark.parametrize("kernel", (3, 5, 7))
