@@ -216,3 +216,148 @@ def test_model_by_path_and_render_into(tmp_path):
         out = np.zeros(300, np.float32)
         e.render_into(out)
         assert np.abs(out).max() > 1e-4
+
+
+# --- events by callback, and a full command queue -----------------------------------------
+
+def _wait_for(cond, timeout: float = 10.0) -> bool:
+    import time
+
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if cond():
+            return True
+        time.sleep(0.002)
+    return cond()
+
+
+def test_event_callback_runs_on_a_worker_and_replaces_polling(eng):
+    import threading
+
+    got, threads = [], set()
+
+    def on_event(ev):
+        threads.add(threading.get_ident())
+        got.append(ev)
+
+    eng.set_event_callback(on_event)
+    v = eng.trigger(0, {"category": "whoosh"}, seed=1)
+    _render_until_idle(eng, 256)
+    assert _wait_for(lambda: len(got) >= 2)
+    assert [e["type"] for e in got] == ["voice_started", "voice_ended"]
+    assert all(e["voice"] == v and e["model"] == 0 for e in got)
+    assert threading.get_ident() not in threads and len(threads) == 1  # worker 0, not us
+    assert eng.poll_events() == []  # the callback took them
+
+    eng.set_event_callback(None)  # back to polling
+    v2 = eng.trigger(0, {"category": "ui"}, seed=2)
+    _render_until_idle(eng, 256)
+    polled = []
+    assert _wait_for(lambda: polled.extend(eng.poll_events()) or len(polled) >= 2)
+    assert [(e["type"], e["voice"]) for e in polled] == [("voice_started", v2), ("voice_ended", v2)]
+    assert len(got) == 2
+
+
+def test_ambience_controls_forgotten_when_its_end_arrives_by_callback(eng):
+    ended = []
+    eng.set_event_callback(lambda ev: ended.append(ev) if ev["type"] == "voice_ended" else None)
+    rain = eng.start(1, {"category": "rain", "intensity": 0.3}, seed=1)
+    eng.sync(10.0)
+    eng.render(512)
+    assert rain in eng._controls
+    eng.stop(rain, fade_ms=5.0)
+    for _ in range(20):
+        eng.sync(10.0)
+        eng.render(512)
+    assert _wait_for(lambda: any(e["voice"] == rain for e in ended))
+    assert rain not in eng._controls
+
+
+def test_event_callback_exception_is_reported_and_the_engine_goes_on(eng, monkeypatch):
+    import sys
+
+    reports, calls = [], []
+    monkeypatch.setattr(sys, "unraisablehook", lambda u: reports.append(u))
+
+    def broken(ev):
+        calls.append(ev["type"])
+        raise RuntimeError("a bug in the game's handler")
+
+    eng.set_event_callback(broken)
+    eng.trigger(0, {"category": "ui"}, seed=1)
+    _render_until_idle(eng, 256)
+    assert _wait_for(lambda: len(calls) >= 2 and len(reports) >= 2)
+    assert any("a bug in the game's handler" in str(r.exc_value) for r in reports)
+    eng.set_event_callback(None)
+    eng.trigger(0, {"category": "ui"}, seed=2)  # still working
+    out = _render_until_idle(eng, 256)
+    assert np.abs(out).max() > 0
+
+
+def test_event_callback_refusals(eng):
+    with pytest.raises(TypeError, match="callable"):
+        eng.set_event_callback(42)
+    errors = []
+
+    def reenter(ev):
+        for call in (lambda: eng.set_event_callback(None), eng.close):
+            try:
+                call()
+            except DSPError as e:
+                errors.append(str(e))
+
+    eng.set_event_callback(reenter)
+    eng.trigger(0, {"category": "ui"}, seed=1)
+    _render_until_idle(eng, 256)
+    assert _wait_for(lambda: len(errors) >= 2)
+    assert all("inside the engine's event callback" in e for e in errors[:2])
+    eng.set_event_callback(None)
+    eng.trigger(0, {"category": "ui"}, seed=2)
+    assert np.abs(_render_until_idle(eng, 256)).max() > 0  # and the engine still works
+
+
+def test_close_with_a_busy_callback_does_not_deadlock():
+    """Closing (and dropping) an engine whose worker is inside a Python callback, from the
+    main thread that holds the GIL, must not hang; neither may interpreter exit with a callback
+    set. A child process, so a deadlock fails the test instead of hanging the suite."""
+    import subprocess
+    import sys
+
+    code = r"""
+import time, numpy as np
+from foleykit import Engine
+for round in range(3):
+    eng = Engine(max_block_frames=256)
+    eng.add_model("oneshots")
+    def slow(ev):
+        time.sleep(0.01)
+    eng.set_event_callback(slow)
+    for i in range(20):
+        eng.trigger(0, {"category": "ui"}, seed=i)
+    for _ in range(30):
+        eng.sync(5.0); eng.render(256)
+    if round == 0:
+        eng.close()
+    elif round == 1:
+        del eng
+# round 2: left open, with a callback set, for interpreter exit
+eng.trigger(0, {"category": "ui"}, seed=99)
+print("done")
+"""
+    try:
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             timeout=120)
+    except subprocess.TimeoutExpired:
+        pytest.fail("closing an engine with a Python event callback deadlocked")
+    assert out.returncode == 0 and "done" in out.stdout, out.stderr[-2000:]
+
+
+def test_full_command_queue_is_busy_and_queues_nothing():
+    # No render: finished voices never free their slots, so the worker stops taking commands
+    # and the queue of 4 fills up.
+    with Engine(max_block_frames=256, max_voices=1, command_capacity=4) as eng:
+        eng.add_model("oneshots")
+        with pytest.raises(DSPError, match="queue is full"):
+            for i in range(10000):
+                eng.trigger(0, {"category": "ui"}, seed=i)
+        assert eng.stats["overloads"] >= 1

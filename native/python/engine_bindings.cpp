@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 
 #include "dsp/error.hpp"
 #include "engine/engine.hpp"
@@ -43,14 +44,105 @@ const char* event_name(fe::EventType t) {
   return "unknown";
 }
 
+py::dict event_dict(const fe::Event& ev) {
+  py::dict d;
+  d["type"] = event_name(ev.type);
+  d["voice"] = ev.voice;
+  d["model"] = ev.model;
+  d["frame"] = ev.frame;
+  d["value"] = ev.value;
+  return d;
+}
+
+bool interpreter_finalizing() {
+#if PY_VERSION_HEX >= 0x030D0000
+  return Py_IsFinalizing() != 0;
+#else
+  return _Py_IsFinalizing() != 0;
+#endif
+}
+
+// Set while this thread runs a Python event callback: the engine's callback mutex is held
+// then, so clearing the callback or closing the engine from inside it would wait for itself.
+thread_local bool t_in_callback = false;
+
+// Runs on worker 0 (never the audio thread). Takes the GIL for the call; an exception in the
+// callable is reported through sys.unraisablehook and the engine carries on.
+void python_event_trampoline(const fe::Event& ev, void* user) {
+  if (!Py_IsInitialized() || interpreter_finalizing()) return;
+  py::gil_scoped_acquire gil;
+  t_in_callback = true;
+  try {
+    (*static_cast<py::object*>(user))(event_dict(ev));
+  } catch (py::error_already_set& e) {
+    e.discard_as_unraisable("foleykit.Engine event callback");
+  } catch (const std::exception& e) {
+    PyErr_SetString(PyExc_RuntimeError, e.what());
+    PyErr_WriteUnraisable(Py_None);
+  }
+  t_in_callback = false;
+}
+
 // Holds the engine through a shared_ptr: a call that releases the GIL keeps its own
-// reference, so close() from another Python thread cannot free it underneath.
+// reference, so close() from another Python thread cannot free it underneath. The Python
+// event callback lives here (its address is the engine's user_data) and is cleared from the
+// engine, with the GIL released, before the engine or the callable goes away: the worker may
+// be waiting for the GIL inside the trampoline.
 struct PyEngine {
   std::shared_ptr<fe::Engine> engine;
+  std::unique_ptr<py::object> callback;
+
+  explicit PyEngine(std::shared_ptr<fe::Engine> e) : engine(std::move(e)) {}
+  PyEngine(PyEngine&&) = default;
+  PyEngine& operator=(PyEngine&&) = delete;
+  ~PyEngine() { shutdown(); }
 
   std::shared_ptr<fe::Engine> get() const {
     if (!engine) throw Error(Status::InvalidArgument, "the engine is closed");
     return engine;
+  }
+
+  static void refuse_inside_callback(const char* what) {
+    if (t_in_callback)
+      throw Error(Status::Unsupported, std::string(what) +
+                                           " cannot be called from inside the engine's event "
+                                           "callback (it would wait for that very call)");
+  }
+
+  void set_callback(std::unique_ptr<py::object> fn) {
+    auto eng = get();
+    std::unique_ptr<py::object> old = std::move(callback);
+    callback = std::move(fn);
+    {
+      py::gil_scoped_release nogil;  // waits for a call in progress, which needs the GIL
+      eng->set_event_callback(callback ? &python_event_trampoline : nullptr, callback.get());
+    }
+    // old is released here, with the GIL held and no longer reachable by the worker.
+  }
+
+  void shutdown() {
+    if (!engine) return;
+    std::shared_ptr<fe::Engine> eng = std::move(engine);
+    if (t_in_callback) {
+      // The last reference went away inside the callback, on the worker that would have to be
+      // joined. Finish on a thread of its own once this call returns.
+      py::object* fn = callback.release();
+      std::thread([eng = std::move(eng), fn]() mutable {
+        if (fn) eng->set_event_callback(nullptr, nullptr);  // waits for the running call
+        eng.reset();
+        if (fn && Py_IsInitialized() && !interpreter_finalizing()) {
+          py::gil_scoped_acquire gil;
+          delete fn;
+        }
+      }).detach();
+      return;
+    }
+    {
+      py::gil_scoped_release nogil;
+      if (callback) eng->set_event_callback(nullptr, nullptr);
+      eng.reset();  // joins the workers (unless another call still holds it)
+    }
+    callback.reset();
   }
 };
 
@@ -93,7 +185,7 @@ void bind_engine(py::module_& m) {
              c.default_quality = quality_from(default_quality);
              if (c.default_quality == fe::Quality::Auto)
                throw Error(Status::InvalidArgument, "default_quality must be 'low', 'medium' or 'high'");
-             return PyEngine{std::make_shared<fe::Engine>(c)};
+             return PyEngine(std::make_shared<fe::Engine>(c));
            }),
            py::arg("sample_rate") = 48000, py::arg("channels") = 2, py::arg("max_block_frames") = 512,
            py::arg("max_voices") = 32, py::arg("worker_threads") = 1, py::arg("max_clip_seconds") = 2.0f,
@@ -218,18 +310,23 @@ void bind_engine(py::module_& m) {
              auto eng = e.get();
              py::list out;
              fe::Event ev;
-             while (eng->poll_event(&ev)) {
-               py::dict d;
-               d["type"] = event_name(ev.type);
-               d["voice"] = ev.voice;
-               d["model"] = ev.model;
-               d["frame"] = ev.frame;
-               d["value"] = ev.value;
-               out.append(d);
-             }
+             while (eng->poll_event(&ev)) out.append(event_dict(ev));
              return out;
            },
-           "Every waiting event, oldest first: dicts with type, voice, model, frame, value.")
+           "Every waiting event, oldest first: dicts with type, voice, model, frame, value. "
+           "Empty while an event callback is set.")
+      .def(
+          "set_event_callback",
+          [](PyEngine& e, py::object fn) {
+            PyEngine::refuse_inside_callback("set_event_callback");
+            if (!fn.is_none() && !PyCallable_Check(fn.ptr()))
+              throw Error(Status::InvalidArgument, "the event callback must be callable or None");
+            e.set_callback(fn.is_none() ? nullptr : std::make_unique<py::object>(std::move(fn)));
+          },
+          py::arg("fn"),
+          "fn(event_dict) for every event from now on, called on worker thread 0 (never the "
+          "audio thread) with the GIL held; None returns to polling. Exceptions go to "
+          "sys.unraisablehook.")
       .def_property_readonly("stats",
                              [](const PyEngine& e) {
                                const fe::Stats s = e.get()->stats();
@@ -261,7 +358,11 @@ void bind_engine(py::module_& m) {
           "Waits until every voice asked for is prepared and every ambience ring is full; False "
           "on timeout.")
       .def(
-          "close", [](PyEngine& e) { e.engine.reset(); },
+          "close",
+          [](PyEngine& e) {
+            PyEngine::refuse_inside_callback("close");
+            e.shutdown();
+          },
           "Stops the workers and frees the engine (also done when it is garbage-collected).")
       .def_property_readonly("closed", [](const PyEngine& e) { return !e.engine; });
 }

@@ -92,7 +92,8 @@ static void test_library(void) {
       FK_RESULT_OK,         FK_RESULT_INVALID_ARGUMENT, FK_RESULT_NON_FINITE,
       FK_RESULT_NEGATIVE_MAGNITUDE, FK_RESULT_SHAPE_MISMATCH, FK_RESULT_EMPTY,
       FK_RESULT_BUFFER_TOO_SMALL,   FK_RESULT_OUT_OF_MEMORY,  FK_RESULT_INTERNAL,
-      FK_RESULT_VERSION_MISMATCH};
+      FK_RESULT_VERSION_MISMATCH,   FK_RESULT_MODEL_INVALID,  FK_RESULT_IO,
+      FK_RESULT_UNSUPPORTED,        FK_RESULT_BUSY};
   const int n = (int)(sizeof codes / sizeof codes[0]);
   const char* unknown = fk_result_string((fk_result)-1000);
   char want[32];

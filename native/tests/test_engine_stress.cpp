@@ -112,7 +112,7 @@ int main(int argc, char** argv) {
       fk_result res;
       // A full queue (the workers are behind) refuses the call and queues nothing; retry.
       while ((res = fk_engine_trigger(e, 0, v.data(), int32_t(v.size()), seed, gain, pan, q, &voice)) ==
-             FK_RESULT_BUFFER_TOO_SMALL) {
+             FK_RESULT_BUSY) {
         ++refused;
         std::this_thread::yield();
       }
@@ -149,7 +149,7 @@ int main(int argc, char** argv) {
       fk_voice_id voice = 0;
       fk_result res;
       while ((res = fk_engine_start(e, 1, v.data(), int32_t(v.size()), uint64_t(k), 1.0f, 0.0f,
-                                    FK_ENGINE_QUALITY_AUTO, &voice)) == FK_RESULT_BUFFER_TOO_SMALL) {
+                                    FK_ENGINE_QUALITY_AUTO, &voice)) == FK_RESULT_BUSY) {
         ++refused;
         std::this_thread::yield();
       }
@@ -161,12 +161,12 @@ int main(int argc, char** argv) {
       for (int j = 0; j < 20; ++j) {
         v[size_t(intensity)] = r.unit();
         const fk_result sc = fk_engine_set_controls(e, voice, v.data(), int32_t(v.size()));
-        if (sc != FK_RESULT_OK && sc != FK_RESULT_BUFFER_TOO_SMALL) ++bad;
+        if (sc != FK_RESULT_OK && sc != FK_RESULT_BUSY) ++bad;
         std::this_thread::yield();
       }
       // A full queue refuses the stop (nothing queued): a host tries again.
       fk_result sr;
-      while ((sr = fk_engine_stop(e, voice, 20.0f)) == FK_RESULT_BUFFER_TOO_SMALL) std::this_thread::yield();
+      while ((sr = fk_engine_stop(e, voice, 20.0f)) == FK_RESULT_BUSY) std::this_thread::yield();
       if (sr != FK_RESULT_OK) ++bad;
     }
   });
@@ -208,7 +208,7 @@ int main(int argc, char** argv) {
   for (fk_voice_id v : all) {
     // The queue may be full (nobody renders now): let the audio side drain it, then retry.
     fk_result sr;
-    while ((sr = fk_engine_stop(e, v, 1.0f)) == FK_RESULT_BUFFER_TOO_SMALL) fk_engine_render(e, buf.data(), 256);
+    while ((sr = fk_engine_stop(e, v, 1.0f)) == FK_RESULT_BUSY) fk_engine_render(e, buf.data(), 256);
     if (sr != FK_RESULT_OK) ++bad;
   }
   // A backlog of triggers may hold every voice slot, and only render frees slots, so sync

@@ -19,8 +19,9 @@ block to render faster than real time without underruns.
 """
 from __future__ import annotations
 
+import weakref
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, Union
 
 import numpy as np
 
@@ -79,6 +80,9 @@ class Engine:
         # Ambience voices: the named controls they play with, so set_controls may name only
         # what changes (dropped when the voice ends).
         self._controls: Dict[int, Dict[str, Any]] = {}
+        # Close at garbage collection or, at the latest, when the interpreter exits (before
+        # it finalizes): the workers must not be left waiting for a GIL that is going away.
+        self._finalizer = weakref.finalize(self, self._e.close)
 
     # -- models ------------------------------------------------------------------------------
 
@@ -168,6 +172,28 @@ class Engine:
                 self._controls.pop(e["voice"], None)
         return events
 
+    def set_event_callback(self, fn: Optional[Callable[[Dict[str, Any]], None]]) -> None:
+        """Calls ``fn(event)`` for every event from now on (the dicts :meth:`poll_events`
+        returns), on the engine's worker thread 0: never the audio thread, never the caller's.
+        While a callback is set, :meth:`poll_events` returns nothing; ``None`` goes back to
+        polling. Keep ``fn`` short (it holds up that worker, and takes the GIL); an exception
+        in it goes to :func:`sys.unraisablehook` and the engine carries on. It must not call
+        :meth:`close` or :meth:`set_event_callback` (DSPError)."""
+        if fn is None:
+            self._e.set_event_callback(None)
+            return
+        if not callable(fn):
+            raise TypeError(f"the event callback must be callable, got {type(fn).__name__}")
+        ref = weakref.ref(self)  # no cycle through the native engine
+
+        def dispatch(event: Dict[str, Any]) -> None:
+            me = ref()
+            if me is not None and event["type"] == "voice_ended":
+                me._controls.pop(event["voice"], None)
+            fn(event)
+
+        self._e.set_event_callback(dispatch)
+
     @property
     def stats(self) -> Dict[str, int]:
         """Counters (voices started/ended/stolen, underruns, overloads, frames rendered, ...)
@@ -186,7 +212,7 @@ class Engine:
 
     def close(self) -> None:
         """Stops the worker threads and frees the engine (also when garbage-collected)."""
-        self._e.close()
+        self._finalizer()
 
     def __enter__(self) -> "Engine":
         return self

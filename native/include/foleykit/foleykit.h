@@ -64,6 +64,8 @@ typedef enum fk_result {
   FK_RESULT_MODEL_INVALID = -10,     /* a model file that is truncated, corrupt or inconsistent */
   FK_RESULT_IO = -11,                /* a file that cannot be opened or read */
   FK_RESULT_UNSUPPORTED = -12,       /* valid, but not something this call or build can do */
+  FK_RESULT_BUSY = -13,              /* an engine queue is full (its worker is behind, or render
+                                        is not being called); nothing was queued: retry later */
   FK_RESULT_FORCE_32BIT = 0x7fffffff
 } fk_result;
 
@@ -422,7 +424,7 @@ FK_API fk_result FK_CALL fk_engine_add_model(fk_engine* engine, const fk_model* 
  * Everything is checked here: an unknown model id or a value out of range gives
  * FK_RESULT_INVALID_ARGUMENT with fk_last_error() naming it; an ambience model gives
  * FK_RESULT_UNSUPPORTED; a full command queue (worker behind, or render not called) gives
- * FK_RESULT_BUFFER_TOO_SMALL and nothing is queued. Any thread but the audio thread, any
+ * FK_RESULT_BUSY and nothing is queued. Any thread but the audio thread, any
  * number at once; lock-free (it may wake a sleeping worker); no allocation. */
 FK_API fk_result FK_CALL fk_engine_trigger(fk_engine* engine, int32_t model_id, const float* values,
                                            int32_t n_values, uint64_t seed, float gain, float pan,

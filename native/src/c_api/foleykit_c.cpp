@@ -90,6 +90,7 @@ const char* fk_result_string(fk_result r) {
     case FK_RESULT_MODEL_INVALID: return "model file is truncated, corrupt or inconsistent";
     case FK_RESULT_IO: return "file cannot be opened or read";
     case FK_RESULT_UNSUPPORTED: return "not supported by this model or build";
+    case FK_RESULT_BUSY: return "the engine's queue is full; try again later";
     default: return "unknown result code";
   }
 }

@@ -20,6 +20,7 @@ enum class Status : int {
   ModelInvalid = -10,  // a model file that is truncated, corrupt, hostile or inconsistent
   Io = -11,            // a file that cannot be opened or read
   Unsupported = -12,   // a valid model this runtime cannot honour (settings, family, mode)
+  Busy = -13,          // a full queue: the engine is behind; nothing was queued, try later
 };
 
 class Error : public std::runtime_error {

@@ -107,7 +107,7 @@ Status Engine::post(Command& c, char* err, size_t err_size) noexcept {
   Worker& w = *workers_[size_t(voice_serial(c.voice) % workers_.size())];
   if (!w.post(c)) {
     shared_->counters.overloads.fetch_add(1, std::memory_order_relaxed);
-    return say(Status::BufferTooSmall, err, err_size,
+    return say(Status::Busy, err, err_size,
                "the engine's command queue is full (%d commands): its worker is behind, or "
                "render is not being called",
                shared_->config.command_capacity);

@@ -21,6 +21,8 @@ namespace FoleyKit
         ModelInvalid = -10,
         Io = -11,
         Unsupported = -12,
+        /// <summary>An engine queue is full (the worker is behind or Render is not called); nothing was queued.</summary>
+        Busy = -13,
     }
 
     /// <summary>What a spectrogram holds (fk_spec_kind).</summary>
