@@ -14,6 +14,7 @@
 #include <tuple>
 #include <string>
 #include <utility>
+#include <algorithm>
 #include <vector>
 
 #include "dsp/error.hpp"
@@ -386,25 +387,33 @@ PYBIND11_MODULE(_core, m) {
       .def(
           "push",
           [](StreamingSynth& s, fspec mag) {
-            if (mag.ndim() == 1) mag = mag.reshape({mag.shape(0), py::ssize_t(1)});
-            require_ndim(mag, 2, "magnitude frames");
+            // One frame (bins,) or several (bins, frames). Called once per frame by some
+            // hosts, so the per-call overhead matters: no reshape, no slicing; the samples go
+            // to a per-thread scratch first and then into an array of exactly their length.
+            if (mag.ndim() != 1) require_ndim(mag, 2, "magnitude frames");
             if (mag.shape(0) != s.bins())
               throw Error(Status::ShapeMismatch, "magnitude frames have " + std::to_string(mag.shape(0)) +
                                                      " bins but n_fft " + std::to_string(s.n_fft()) +
                                                      " needs " + std::to_string(s.bins()));
-            const int64_t F = mag.shape(1);
-            farray out(static_cast<py::ssize_t>(s.max_push_output(F)));
+            const auto item = static_cast<int64_t>(mag.itemsize());
+            const int64_t F = mag.ndim() == 1 ? 1 : mag.shape(1);
+            const int64_t bin_stride = mag.strides(0) / item;
+            const int64_t frame_stride = mag.ndim() == 1 ? 0 : mag.strides(1) / item;
+            thread_local std::vector<float> scratch;
+            const int64_t cap = s.max_push_output(F);
+            if (static_cast<int64_t>(scratch.size()) < cap) scratch.resize(static_cast<size_t>(cap));
             int64_t written = 0;
             Status st;
             {
               py::gil_scoped_release nogil;
-              const SpecLayout lay = layout_of(mag);
-              st = s.push(mag.data(), F, lay.bin, lay.frame, out.mutable_data(), out.shape(0), &written);
+              st = s.push(mag.data(), F, bin_stride, frame_stride, scratch.data(), cap, &written);
             }
             if (st == Status::NonFinite) throw Error(st, "magnitude frames contain NaN or Inf");
             if (st == Status::NegativeMagnitude) throw Error(st, "magnitude frames contain a negative value");
             if (st != Status::Ok) throw Error(st, "push failed");
-            return farray(out[py::slice(0, written, 1)]);
+            farray out(static_cast<py::ssize_t>(written));
+            std::copy(scratch.data(), scratch.data() + written, out.mutable_data());
+            return out;
           },
           py::arg("mag_frames"))
       .def("flush",

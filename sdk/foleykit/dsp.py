@@ -165,6 +165,8 @@ class StreamingSynth:
         return self._s.method
 
     def push(self, mag_frames) -> np.ndarray:
+        if type(mag_frames) is np.ndarray and mag_frames.dtype == np.float32:
+            return self._s.push(mag_frames)  # the per-frame fast path: nothing to convert
         return self._s.push(_spec(mag_frames, "magnitude frames"))
 
     def flush(self) -> np.ndarray:
