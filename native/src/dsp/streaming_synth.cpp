@@ -8,11 +8,19 @@
 namespace fk::dsp {
 
 namespace {
-// A frame with at least kOnsetRise times the energy of the frame before it is an onset
-// (+3 dB in one hop). Steady sounds stay well below: the test noise bed rises by at most
-// 1.6x per hop and the voiced signal by 1.2x; the test impacts by 8x to 1e15x.
+// Energy ratios (sums of squared magnitudes) between frames. A look-ahead frame with at
+// least kOnsetRise (+3 dB) the energy of the frame before gets the onset gradient; steady
+// sounds stay below (the test noise bed rises by at most 1.6x per hop, the voiced signal by
+// 1.2x). Refinement starts only at an attack: kAttackRise (+20 dB) over the frame before
+// the current one. The test impacts rise by 1e4x and more there, but the default ambience
+// models' frames jitter by up to 250x from hop to hop, and refining most of their frames
+// would cost 10-20 us each and, chained over many frames, magnify tiny input differences
+// (the engine and Runtime.stream must agree to 2e-5). At +20 dB and at most one attack
+// per kRefractory frames, 1-3% of those frames are refined.
 constexpr float kOnsetRise = 2.0f;
-// RTISI iterations per refined frame, and how many frames after an onset are refined too.
+constexpr float kAttackRise = 100.0f;
+constexpr int kRefractory = 8;
+// RTISI iterations per refined frame, and how many frames after the rise are refined too.
 // On the test impacts 3 and 2 bring streaming from 4.7 dB behind offline PGHI to ahead of
 // it; fewer leave it behind, more cost FFTs for little (the frames after the attack carry
 // most of the energy whose phase the attack decided).
@@ -90,6 +98,7 @@ void StreamingSynth::reset() noexcept {
   pending_ = 0;
   slot_ = 0;
   refine_left_ = 0;
+  since_refine_ = kRefractory;
   energy_[0] = energy_[1] = energy_[2] = 0.0f;
   maxlog_ = -std::numeric_limits<float>::infinity();
 }
@@ -131,23 +140,29 @@ void StreamingSynth::integrate(int64_t t, const float* s_prev, const float* s_cu
   if (s_prev)
     for (int m = 0; m < nb; ++m)
       if (s_prev[m] > thresh) queue_.push(2 * nb + m, bucket_of(s_prev[m], thresh, inv_range_));
-  // Live bins of both frames by descending bucket: seeds for when the queue runs dry.
   constexpr int K = BucketQueue::kBuckets;
   auto level = [&](int item) { return item < nb ? s_cur[item] : s_next[item - nb]; };
-  std::fill(count_.begin(), count_.end(), 0);
-  for (int i = 0; i < 2 * nb; ++i)
-    if (!done_[i]) ++count_[K - 1 - bucket_of(level(i), thresh, inv_range_)];
-  for (int b = 0, acc = 0; b <= K; ++b) {
-    const int c = count_[b];
-    count_[b] = acc;
-    acc += c;
-  }
-  int n_seeds = 0;
-  for (int i = 0; i < 2 * nb; ++i)
-    if (!done_[i]) {
-      order_[count_[K - 1 - bucket_of(level(i), thresh, inv_range_)]++] = i;
-      ++n_seeds;
+  // Unsettled live bins of both frames by descending bucket (ties by index): seeds for when
+  // the queue runs dry. Sorted only then: while the previous frame is live the queue rarely
+  // does, and the sort is a good part of a steady frame's cost. Bins settled before the sort
+  // would have been skipped as seeds anyway, so the seeds are the same either way.
+  int n_seeds = -1;
+  auto sort_seeds = [&]() {
+    std::fill(count_.begin(), count_.end(), 0);
+    for (int i = 0; i < 2 * nb; ++i)
+      if (!done_[i]) ++count_[K - 1 - bucket_of(level(i), thresh, inv_range_)];
+    for (int b = 0, acc = 0; b <= K; ++b) {
+      const int c = count_[b];
+      count_[b] = acc;
+      acc += c;
     }
+    n_seeds = 0;
+    for (int i = 0; i < 2 * nb; ++i)
+      if (!done_[i]) {
+        order_[count_[K - 1 - bucket_of(level(i), thresh, inv_range_)]++] = i;
+        ++n_seeds;
+      }
+  };
 
   float* pc = phase_cur_.data();
   float* pn = phase_next_.data();
@@ -165,6 +180,7 @@ void StreamingSynth::integrate(int64_t t, const float* s_prev, const float* s_cu
   };
   while (remaining > 0) {
     if (queue_.empty()) {
+      if (n_seeds < 0) sort_seeds();
       while (seed_pos < n_seeds && done_[order_[seed_pos]]) ++seed_pos;
       const int i = order_[seed_pos];
       settle(i, hashed_phase(seed_, i < nb ? t : t + 1, i < nb ? i : i - nb));
@@ -209,14 +225,21 @@ void StreamingSynth::process_frame(int64_t t, const float* s_prev, const float* 
       freq_gradient(s_prev, s_cur, 2.0f, nb_, n_fft_, hop_, gamma_, fg_.data());
     else
       std::fill(fg_.begin(), fg_.end(), 0.0f);
-    // Refine the frames of an onset (this frame or the look-ahead rises over the frame
-    // before) and the kRefineAfter frames after it. Rises among bins that all lie below the
-    // integration threshold (a quiet floor flickering) are not onsets.
+    // Refine the frames of an attack (this frame or the look-ahead at least kAttackRise over
+    // the frame before), for as long as the level keeps rising (kOnsetRise), and the
+    // kRefineAfter frames after that. Rises among bins that all lie below the integration
+    // threshold (a quiet floor flickering) are not attacks.
     const float louder = std::max(e_cur, e_next);
     const float floor_energy = std::exp(2.0f * (maxlog_ - range_));
-    if (louder > kOnsetRise * e_prev && louder > floor_energy) refine_left_ = kRefineAfter + 1;
+    if (since_refine_ < kRefractory) ++since_refine_;
+    if (louder > floor_energy && ((refine_left_ > 0 && louder > kOnsetRise * e_prev) ||
+                                  (since_refine_ >= kRefractory && louder > kAttackRise * e_prev)))
+      refine_left_ = kRefineAfter + 1;
     const bool refine_now = refine_left_ > 0;
-    if (refine_now) --refine_left_;
+    if (refine_now) {
+      --refine_left_;
+      since_refine_ = 0;
+    }
     integrate(t, s_prev, s_cur, s_next, s_next && e_next > kOnsetRise * e_cur,
               refine_now && s_next);
     if (refine_now) refine(t, mag_cur, s_next ? mag_next : nullptr, out, written);

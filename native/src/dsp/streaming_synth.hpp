@@ -95,7 +95,7 @@ class StreamingSynth {
   // Onset refinement: frames still to refine, one frame's FFT buffer, the spectra (frame-start
   // convention) of the frame and its look-ahead, the overlap-add segment under both, its
   // reciprocal window-square sum, and the window squared.
-  int refine_left_ = 0;
+  int refine_left_ = 0, since_refine_ = 0;
   AlignedFloats rbuf_;
   std::vector<float> zr_[2], zi_[2], seg_, inv_ws_, win2_;
   std::vector<float> acc_;  // overlap-add accumulator; acc_[0] is y_full[acc_base_]
