@@ -89,7 +89,7 @@ StreamingSynth::StreamingSynth(int n_fft, int hop, StreamMethod method, uint64_t
   order_.assign(2 * static_cast<size_t>(nb_), 0);
   count_.assign(BucketQueue::kBuckets + 1, 0);
   queue_.reset_capacity(3 * static_cast<size_t>(nb_));
-  group_.resize(static_cast<size_t>(n_fft) * kFftLanes);
+  frame_.resize(n_fft);
   scratch_.resize(fft_.scratch_bytes() / sizeof(float) + 16);
   acc_.assign(n_fft + hop, 0.0f);
   rbuf_.resize(n_fft);
@@ -116,7 +116,6 @@ void StreamingSynth::reset() noexcept {
   std::fill(acc_.begin(), acc_.end(), 0.0f);
   acc_base_ = 0;
   frames_in_ = frames_done_ = samples_out_ = 0;
-  pending_ = 0;
   slot_ = 0;
   refine_left_ = 0;
   since_refine_ = kRefractory;
@@ -241,7 +240,7 @@ void StreamingSynth::integrate(int64_t t, const float* s_prev, const float* s_cu
 void StreamingSynth::process_frame(int64_t t, const float* s_prev, const float* s_cur,
                                    const float* s_next, const float* mag_cur,
                                    const float* mag_next, float e_prev, float e_cur, float e_next,
-                                   float* out, int64_t* written) noexcept {
+                                   float* out, int64_t* written, bool hold) noexcept {
   if (method_ == StreamMethod::Random) {
     for (int m = 0; m < nb_; ++m) phase_cur_[m] = hashed_phase(seed_, t, m);
   } else {
@@ -270,12 +269,9 @@ void StreamingSynth::process_frame(int64_t t, const float* s_prev, const float* 
     }
     integrate(t, s_prev, s_cur, s_next, s_next && e_next > kOnsetRise * e_cur,
               refine_now && s_next);
-    if (refine_now) refine(t, mag_cur, s_next ? mag_next : nullptr, out, written);
+    if (refine_now) refine(t, mag_cur, s_next ? mag_next : nullptr);
   }
-  // Spectrum in half-complex order, centred phases shifted to the frame-start convention,
-  // into the next lane of the group buffer: up to fft_lanes() frames share one vector
-  // inverse FFT (a lone frame uses the same code path, so output never depends on grouping).
-  constexpr int L = kFftLanes;
+  // Spectrum in half-complex order, centred phases shifted to the frame-start convention.
   float* re = re_.data();
   float* im = im_.data();
   for (int m = 0; m < nb_; ++m) {  // straight-line, so it vectorises
@@ -285,23 +281,33 @@ void StreamingSynth::process_frame(int64_t t, const float* s_prev, const float* 
     re[m] = a * cs;
     im[m] = a * sn;
   }
-  float* g = group_.data() + pending_;
+  float* g = frame_.data();
   g[0] = re[0];
   for (int m = 1; m < nb_ - 1; ++m) {
-    g[(2 * m - 1) * L] = re[m];
-    g[2 * m * L] = im[m];
+    g[2 * m - 1] = re[m];
+    g[2 * m] = im[m];
   }
-  g[(n_fft_ - 1) * L] = re[nb_ - 1];
-  ++pending_;
+  g[n_fft_ - 1] = re[nb_ - 1];
   std::swap(phase_prev_, phase_cur_);
+  // One frame's inverse FFT, at once. (Frames used to wait in groups of fft_lanes() for one
+  // vector FFT; but then a caller pushing one frame at a time paid for eight, and the
+  // vector and one-frame transforms round differently, so they cannot be mixed without the
+  // output depending on how frames are split.)
+  {
+    ScratchScope scope(scratch_.data(), scratch_.size() * sizeof(float));
+    fft_.inverse(g, 1.0f / n_fft_);
+  }
+  // acc_base_ == t * hop here: frames are added in order and emit() advances by hop.
+  for (int i = 0; i < n_fft_; ++i) acc_[i] += g[i] * window_[i];
+  ++frames_done_;
+  // A frame completes the hop before the next frame's start; the very last frame of a
+  // sound is emitted by flush() with the end-of-signal envelope instead.
+  if (!hold) emit(frames_done_ * hop_, out, written);
 }
 
-void StreamingSynth::refine(int64_t t, const float* mag_cur, const float* mag_next, float* out,
-                            int64_t* written) noexcept {
-  // Output the frames still waiting for their inverse FFT: acc_ then holds the overlap-add of
-  // every frame before t, and acc_[0] is sample t*hop, where frame t starts. (Grouping never
-  // changes the samples, only when they are returned, and they are all due in this push.)
-  run_group(out, written, false);
+void StreamingSynth::refine(int64_t t, const float* mag_cur, const float* mag_next) noexcept {
+  // acc_ holds the overlap-add of every frame before t, and acc_[0] is sample t*hop, where
+  // frame t starts.
   const int N = n_fft_, H = hop_, nb = nb_, L = N + H;
   const int nf = mag_next ? 2 : 1;
   const float* mags[2] = {mag_cur, mag_next};
@@ -364,25 +370,6 @@ void StreamingSynth::refine(int64_t t, const float* mag_cur, const float* mag_ne
   // Back to centred phases: the next frame integrates from them.
   for (int m = 0; m < nb; ++m)
     phase_cur_[m] = wrap_phase(fast_atan2(zi_[0][m], zr_[0][m]) + ((m & 1) ? kPi : 0.0f));
-}
-
-void StreamingSynth::run_group(float* out, int64_t* written, bool hold_last) noexcept {
-  if (pending_ == 0) return;
-  constexpr int L = kFftLanes;
-  {
-    ScratchScope scope(scratch_.data(), scratch_.size() * sizeof(float));
-    fft_.inverse_batch(group_.data(), 1.0f / n_fft_);
-  }
-  const float* g = group_.data();
-  for (int l = 0; l < pending_; ++l) {
-    // acc_base_ == t * hop here: frames are added in order and emit() advances by hop.
-    for (int i = 0; i < n_fft_; ++i) acc_[i] += g[i * L + l] * window_[i];
-    ++frames_done_;
-    // A frame completes the hop before the next frame's start; the very last frame of a
-    // sound is emitted by flush() with the end-of-signal envelope instead.
-    if (!(hold_last && l == pending_ - 1)) emit(frames_done_ * hop_, out, written);
-  }
-  pending_ = 0;
 }
 
 void StreamingSynth::emit(int64_t upto, float* out, int64_t* written) noexcept {
@@ -487,17 +474,15 @@ Status StreamingSynth::push(const float* mag, int64_t n_frames, int64_t bin_stri
     ++frames_in_;
     if (method_ == StreamMethod::Random) {
       process_frame(frames_in_ - 1, nullptr, s, nullptr, mg, nullptr, 0.0f, 0.0f, 0.0f, out,
-                    written);
+                    written, false);
     } else if (frames_in_ >= 2) {
       const int64_t tc = frames_in_ - 2;
       const int cur = (slot_ + 2) % 3, prev = (slot_ + 1) % 3;
       set_gradients(prev, cur, slot_);
       process_frame(tc, tc > 0 ? s_[prev].data() : nullptr, s_[cur].data(), s, mag_[cur].data(),
-                    mg, tc > 0 ? energy_[prev] : 0.0f, energy_[cur], energy, out, written);
+                    mg, tc > 0 ? energy_[prev] : 0.0f, energy_[cur], energy, out, written, false);
     }
-    if (pending_ == kFftLanes) run_group(out, written, false);
   }
-  run_group(out, written, false);  // everything pushed is heard now, not after 8 frames
   samples_out_ += *written;
   return Status::Ok;
 }
@@ -513,8 +498,7 @@ Status StreamingSynth::flush(float* out, int64_t capacity, int64_t* written) noe
     set_gradients(prev, slot_, slot_);
     process_frame(tc, tc > 0 ? s_[prev].data() : nullptr, s_[slot_].data(), nullptr,
                   mag_[slot_].data(), nullptr, tc > 0 ? energy_[prev] : 0.0f, energy_[slot_], 0.0f,
-                  out, written);
-    run_group(out, written, true);
+                  out, written, true);
   }
   emit(n_fft_ + hop_ * (frames_done_ - 1), out, written);
   reset();

@@ -54,13 +54,12 @@ class StreamingSynth {
   void reset() noexcept;
 
  private:
-  // e_*: energies (sum of squared magnitudes) of the frames, 0 where there is none.
+  // e_*: energies (sum of squared magnitudes) of the frames, 0 where there is none. hold:
+  // the last frame of a sound, whose samples flush() emits with the end-of-signal envelope.
   void process_frame(int64_t t, const float* s_prev, const float* s_cur, const float* s_next,
                      const float* mag_cur, const float* mag_next, float e_prev, float e_cur,
-                     float e_next, float* out, int64_t* written) noexcept;
-  void refine(int64_t t, const float* mag_cur, const float* mag_next, float* out,
-              int64_t* written) noexcept;
-  void run_group(float* out, int64_t* written, bool hold_last) noexcept;
+                     float e_next, float* out, int64_t* written, bool hold) noexcept;
+  void refine(int64_t t, const float* mag_cur, const float* mag_next) noexcept;
   void emit(int64_t upto, float* out, int64_t* written) noexcept;
   void emit_slow(int64_t upto, bool final_tail, int64_t limit, float* out, int64_t* written) noexcept;
   void set_gradients(int prev_slot, int cur_slot, int next_slot) noexcept;
@@ -90,8 +89,7 @@ class StreamingSynth {
   std::vector<float> re_, im_;  // one frame's spectrum before it is interleaved
   std::vector<int32_t> order_, count_;
   BucketQueue queue_;
-  AlignedFloats group_, scratch_;  // group_: up to fft_lanes() frames awaiting one inverse FFT
-  int pending_ = 0;                 // frames in group_
+  AlignedFloats frame_, scratch_;  // frame_: one frame's spectrum, then its samples
   // Onset refinement: frames still to refine, one frame's FFT buffer, the spectra (frame-start
   // convention) of the frame and its look-ahead, the overlap-add segment under both, its
   // reciprocal window-square sum, and the window squared.
