@@ -130,10 +130,9 @@ void StreamingSynth::integrate(int64_t t, const float* s_prev, const float* s_cu
   // frame after it, as the offline heap would; its own phases are provisional and dropped.
   const int nb = nb_;
   const float thresh = maxlog_ - range_;
-  // whole_next: the onset refinement starts from the look-ahead's phases too, so every one of
-  // its bins gets one (integrated, or hashed below the threshold), not only those the
-  // current frame needed.
   // Every bin starts with its quiet phase; the integration overwrites the live ones.
+  // whole_next: the onset refinement starts from the look-ahead's phases too, so all of its
+  // bins get one (integrated, or the quiet phase), not only those the current frame needed.
   quiet_phases(seed_, t, nb, phase_cur_.data());
   if (whole_next) quiet_phases(seed_, t + 1, nb, phase_next_.data());
   int live = 0;
