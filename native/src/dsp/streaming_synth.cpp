@@ -26,6 +26,10 @@ constexpr int kRefractory = 8;
 // most of the energy whose phase the attack decided).
 constexpr int kRefineIters = 3;
 constexpr int kRefineAfter = 2;
+// Refinement only pays where frames overlap at most 4 times (hop >= n_fft/4). At hop n_fft/8
+// a frame and its look-ahead leave most of the window's overlap-add unknown, and on the
+// test impact refining costs 4 dB where the onset gradient alone is 1.4 dB ahead of offline.
+constexpr int kRefineMaxOverlap = 4;
 
 // Phases for the bins below the integration threshold, whose values only need to be spread
 // out and reproducible: hashed per (seed, frame, bin) like hashed_phase, but per bin with
@@ -261,7 +265,7 @@ void StreamingSynth::process_frame(int64_t t, const float* s_prev, const float* 
     if (louder > floor_energy && ((refine_left_ > 0 && louder > kOnsetRise * e_prev) ||
                                   (since_refine_ >= kRefractory && louder > kAttackRise * e_prev)))
       refine_left_ = kRefineAfter + 1;
-    const bool refine_now = refine_left_ > 0;
+    const bool refine_now = refine_left_ > 0 && n_fft_ <= kRefineMaxOverlap * hop_;
     if (refine_now) {
       --refine_left_;
       since_refine_ = 0;
