@@ -265,13 +265,18 @@ void StreamingSynth::process_frame(int64_t t, const float* s_prev, const float* 
     if (louder > floor_energy && ((refine_left_ > 0 && louder > kOnsetRise * e_prev) ||
                                   (since_refine_ >= kRefractory && louder > kAttackRise * e_prev)))
       refine_left_ = kRefineAfter + 1;
-    const bool refine_now = refine_left_ > 0 && n_fft_ <= kRefineMaxOverlap * hop_;
-    if (refine_now) {
+    const bool in_attack = refine_left_ > 0;
+    if (in_attack) {
       --refine_left_;
       since_refine_ = 0;
     }
-    integrate(t, s_prev, s_cur, s_next, s_next && e_next > kOnsetRise * e_cur,
-              refine_now && s_next);
+    const bool refine_now = in_attack && n_fft_ <= kRefineMaxOverlap * hop_;
+    // Not for the first frame's look-ahead: reflect padding puts a mirror image of the start
+    // in frame 0, so a sound that starts at sample 0 does not rise from frame 0 to frame 1
+    // the way the impulse model expects (on the default one-shot models it cost up to 3 dB
+    // there).
+    const bool next_onset = s_prev && s_next && e_next > kOnsetRise * e_cur;
+    integrate(t, s_prev, s_cur, s_next, next_onset, refine_now && s_next);
     if (refine_now) refine(t, mag_cur, s_next ? mag_next : nullptr);
   }
   // Spectrum in half-complex order, centred phases shifted to the frame-start convention.
