@@ -9,9 +9,10 @@
 // attack backwards from the louder frames after it). Two things close that gap: the
 // look-ahead frame of an onset takes its frequency-direction gradient from an impulse model
 // of the level rise (freq_gradient_onset) instead of assuming its level holds, and the
-// frames of an onset and the two after it get a few RTISI-style iterations (Zhu et al. 2007:
-// the frame and its look-ahead are re-analysed from the overlap-add of themselves and the
-// committed frames before them, keeping the given magnitudes). Steady frames pay for neither.
+// frames of an attack (+20 dB in a hop or two) and the two after it get a few RTISI-style
+// iterations (Zhu et al. 2007: the frame and its look-ahead are re-analysed from the
+// overlap-add of themselves and the committed frames before them, keeping the given
+// magnitudes), where frames overlap at most 4 times. Steady frames pay for neither.
 //
 // Every buffer is sized in the constructor; push/flush/reset never allocate, lock or throw.
 // One instance belongs to one thread at a time.
