@@ -101,7 +101,7 @@ def _stream_vs_offline(name, signals, mags, stream, record_property):
     return s, p, msg
 
 
-@pytest.mark.parametrize("name", ["noise", "voiced"])
+@pytest.mark.parametrize("name", ["impact", "noise", "voiced"])
 def test_d_streaming_rtpghi_within_1db_of_offline_pghi(name, signals, mags, stream,
                                                       record_property):
     s, p, msg = _stream_vs_offline(name, signals, mags, stream, record_property)
@@ -109,13 +109,37 @@ def test_d_streaming_rtpghi_within_1db_of_offline_pghi(name, signals, mags, stre
     assert s <= p + 1.0, msg
 
 
-def test_d_streaming_rtpghi_on_impacts_known_gap(signals, mags, stream, record_property):
-    """NOT the issue's target. On impacts the one-frame look-ahead costs about 4.7 dB against
-    offline PGHI, which integrates onsets backwards from the louder frames after them (see the
-    session notes). This pins the gap so it cannot grow unnoticed while it is being closed."""
-    s, p, msg = _stream_vs_offline("impact", signals, mags, stream, record_property)
-    assert s <= p + 5.5, msg
-    assert s < -25.0, msg
+@pytest.mark.parametrize("seed", range(4))
+def test_d_streaming_rtpghi_within_1db_of_offline_on_other_impacts(seed, record_property):
+    """Onsets are where one frame of look-ahead is weakest; the fixed test impact could be a
+    lucky draw, so check impacts with other onset times, attacks and noise bursts too."""
+    from foleykit import testsignals
+
+    rng = np.random.default_rng(100 + seed)
+    onsets = tuple(np.sort(rng.uniform(0.02, 0.8, 3)))
+    x = testsignals.impact(seed=seed, onsets=onsets, attack_ms=float(rng.choice([0.2, 1.0, 3.0])))
+    mag = np.abs(dsp.stft(x, N_FFT, HOP)).astype(np.float32)
+    synth = dsp.StreamingSynth(N_FFT, HOP, method="rtpghi", seed=0)
+    y = np.concatenate([synth.push(mag), synth.flush()])[: len(x)]
+    s, p = sc(mag, y), sc(mag, dsp.pghi(mag, length=len(x)))
+    msg = report(record_property, **{f"impact{seed}_stream": s, f"impact{seed}_pghi": p})
+    assert s <= p + 1.0, msg
+
+
+@pytest.mark.parametrize("n_fft,hop", [(512, 128), (1024, 512), (1024, 128), (2048, 512)])
+def test_d_streaming_rtpghi_within_1db_of_offline_on_impacts_other_settings(
+        n_fft, hop, signals, record_property):
+    """The onset handling depends on the hop/n_fft ratio (the impulse model's phi, and
+    refinement only up to 4x overlap), so check the impact at other STFT settings too."""
+    x = signals["impact"]
+    mag = np.abs(dsp.stft(x, n_fft, hop)).astype(np.float32)
+    synth = dsp.StreamingSynth(n_fft, hop, method="rtpghi", seed=0)
+    y = np.concatenate([synth.push(mag), synth.flush()])[: len(x)]
+    s = dsp.spectral_convergence(mag, y, n_fft, hop)
+    p = dsp.spectral_convergence(mag, dsp.pghi(mag, n_fft, hop, length=len(x)), n_fft, hop)
+    msg = report(record_property, **{f"impact_{n_fft}_{hop}_stream": s,
+                                     f"impact_{n_fft}_{hop}_pghi": p})
+    assert s <= p + 1.0, msg
 
 
 # --- floor checks: each method does real work --------------------------------------------

@@ -42,6 +42,19 @@ void freq_gradient(const float* s_prev, const float* s_next, float span, int n_b
   }
 }
 
+void freq_gradient_onset(const float* s_prev, const float* s_cur, int n_bins, int n_fft, int hop,
+                         float* fgrad) {
+  const double phi = 3.14159265358979323846 * hop / n_fft;
+  const float cos_phi = static_cast<float>(std::cos(phi));
+  const float inv_sin_phi = static_cast<float>(1.0 / std::sin(phi));
+  for (int m = 0; m < n_bins; ++m) {
+    const float x = -0.5f * (s_cur[m] - s_prev[m]);
+    const float e = fast_exp_neg(-std::fabs(x));
+    const float ex = x <= 0.0f ? e : 1.0f / e;  // e^x either side of 0, branch-free
+    fgrad[m] = -2.0f * fast_atan((cos_phi - ex) * inv_sin_phi);
+  }
+}
+
 void log_magnitudes(const float* mag, int n, int64_t stride, float* out) {
   for (int i = 0; i < n; ++i) out[i] = fast_log(std::max(mag[i * stride], 1e-30f));
 }
