@@ -216,7 +216,8 @@ fk_result fk_stream_push(fk_stream* stream, const float* frames, int32_t n_frame
     if (log_in && v > 80.0f) return FK_RESULT_INVALID_ARGUMENT;  // as fk_synth_render
     if (!log_in && v < 0.0f) return FK_RESULT_NEGATIVE_MAGNITUDE;
   }
-  // Mel -> linear in batches of fft_lanes() frames, so the synth's vector FFT stays full.
+  // Mel -> linear in batches of kFftLanes frames: a bounded scratch (the stream holds that many
+  // linear frames), pushed batch by batch (the output does not depend on the split).
   const int nb = stream->settings.n_fft / 2 + 1;
   int64_t total = 0;
   for (int32_t t0 = 0; t0 < n_frames; t0 += dsp::kFftLanes) {
