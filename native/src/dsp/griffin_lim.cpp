@@ -39,11 +39,15 @@ void form_x(const float* __restrict r, const float* __restrict tp, const float* 
   }
 }
 
+void sincos_all(const float* __restrict ph, float* __restrict s, float* __restrict c, int count) {
+  for (int i = 0; i < count; ++i) sincos_wrapped(ph[i], &s[i], &c[i]);
+}
+
 }  // namespace
 
 void griffin_lim(const StftPlan& plan, const float* mag, SpecLayout lay, int64_t F, int n_iter,
                  float momentum, GlInit init, uint64_t seed, float* y, int64_t length) {
-  const int L = fft_lanes(), n = plan.n_fft(), nb = plan.bins();
+  const int L = fft_lanes(), n = plan.n_fft(), nb = plan.bins(), hop = plan.hop();
   const int64_t G = plan.groups(F);
   const size_t hc_size = static_cast<size_t>(G) * n * L;
   // Two spectrogram buffers in the grouped half-complex layout: the latest rebuilt spectrum
@@ -52,34 +56,45 @@ void griffin_lim(const StftPlan& plan, const float* mag, SpecLayout lay, int64_t
       work(static_cast<size_t>(n) * L);
   float* cur = A.data();
   float* prev = T.data();
-  const int64_t total = n + int64_t(plan.hop()) * (F - 1);
-  std::vector<float> y_full(static_cast<size_t>(total));
+  const int64_t total = n + int64_t(hop) * (F - 1);
 
-  for (int64_t t = 0; t < F; ++t) {
-    const int64_t g = t / L;
-    const int l = static_cast<int>(t % L);
-    for (int k = 0; k < nb; ++k) magg[(g * nb + k) * L + l] = mag[k * lay.bin + t * lay.frame];
+  for (int64_t g = 0; g < G; ++g) {  // lanes of one bin are adjacent in bin-major input
+    const int lanes = static_cast<int>(std::min<int64_t>(L, F - g * L));
+    for (int k = 0; k < nb; ++k)
+      for (int l = 0; l < lanes; ++l)
+        magg[(g * nb + k) * L + l] = mag[k * lay.bin + (g * L + l) * lay.frame];
   }
   std::vector<float> P;
   if (init == GlInit::Pghi) {
     P.resize(static_cast<size_t>(F) * nb);
     pghi_phase(plan, mag, lay, F, kPghiTolerance, seed, P.data());
   }
-  for (int64_t t = 0; t < F; ++t) {
-    const int64_t g = t / L;
-    const int l = static_cast<int>(t % L);
-    float* a = A.data() + g * n * L;
-    for (int k = 0; k < nb; ++k) {
-      const float ph = init == GlInit::Pghi ? wrap_phase(P[t * nb + k] + ((k & 1) ? kPi : 0.0f))
-                                            : hashed_phase(seed, t, k);
-      float s, c;
-      sincos_wrapped(ph, &s, &c);
-      if (k == 0) a[l] = c;
-      else if (k == nb - 1) a[(n - 1) * L + l] = c;
-      else {
-        a[(2 * k - 1) * L + l] = c;
-        a[(2 * k) * L + l] = s;
+  {  // The initial phasors, a group at a time: phases first, then sin/cos in one loop that
+     // vectorises (one by one, the setup of a 10 s clip cost as much as two iterations).
+    std::vector<float> ph(static_cast<size_t>(nb) * L), sn(ph.size()), cs(ph.size());
+    for (int64_t g = 0; g < G; ++g) {
+      const int lanes = static_cast<int>(std::min<int64_t>(L, F - g * L));
+      for (int k = 0; k < nb; ++k)
+        for (int l = 0; l < L; ++l) {
+          const int64_t t = g * L + l;
+          ph[k * L + l] = l >= lanes ? 0.0f
+                          : init == GlInit::Pghi
+                              ? wrap_phase(P[t * nb + k] + ((k & 1) ? kPi : 0.0f))
+                              : hashed_phase(seed, t, k);
+        }
+      sincos_all(ph.data(), sn.data(), cs.data(), nb * L);
+      float* a = A.data() + g * n * L;
+      for (int l = 0; l < L; ++l) {
+        a[l] = cs[l];
+        a[(n - 1) * L + l] = cs[(nb - 1) * L + l];
       }
+      for (int k = 1; k < nb - 1; ++k)
+        for (int l = 0; l < L; ++l) {
+          a[(2 * k - 1) * L + l] = cs[k * L + l];
+          a[2 * k * L + l] = sn[k * L + l];
+        }
+      for (int l = lanes; l < L; ++l)  // frames past the end stay silent
+        for (int i = 0; i < n; ++i) a[i * L + l] = 0.0f;
     }
   }
 
@@ -106,55 +121,129 @@ void griffin_lim(const StftPlan& plan, const float* mag, SpecLayout lay, int64_t
       }
     }
   };
-  // Iterations use the exact least-squares inverse (it is the projection); the output uses
-  // the synthesis floor (see stft.hpp).
-  auto synthesise_all = [&](EnvelopeFloor floor, bool first, float b) {
-    std::fill(y_full.begin(), y_full.end(), 0.0f);
-    for (int64_t g = 0; g < G; ++g) {
-      build(g, first, b);
-      plan.synthesise_group(work.data(), F, g, y_full.data());
-    }
-    plan.normalise_envelope(y_full.data(), F, floor);
-  };
 
   // Each iteration projects onto the signals the caller gets: `length` samples, analysed
   // with the same centred reflect padding as stft() (and as the torch and librosa loops do).
   // Projecting onto the whole overlap-add support instead lets the n_fft/2 samples past each
   // end absorb inconsistency that the output then loses (about 1 dB on a 0.25 s clip).
+  // The analysed signal xp (m samples) is the padded one: xp[pad + j] = y[j] for j < length
+  // (zero past the overlap-add), reflected about xp[pad] and xp[pad + length - 1]. Frame t
+  // reads xp[t*hop, t*hop + n), so frames away from the ends read the normalised overlap-add
+  // y_full at the same indices. A signal too short to reflect (sig <= pad) is analysed as the
+  // whole overlap-add instead.
   const int pad = n / 2;
   const int64_t sig = std::min(length, total - pad);  // samples the overlap-add provides
   const bool reflect = sig > pad;
-  std::vector<float> xp(reflect ? static_cast<size_t>(length + 2 * pad) : 0);
-  auto padded = [&]() {
-    // xp[pad + j] = y[j] for j < length (zero past the overlap-add), reflected at both ends.
-    float* x = xp.data() + pad;
-    std::memcpy(x, y_full.data() + pad, sizeof(float) * sig);
-    std::fill(x + sig, x + length, 0.0f);
-    for (int j = 1; j <= pad; ++j) {
-      xp[pad - j] = x[j];
-      xp[pad + length - 1 + j] = x[length - 1 - j];
+  const int64_t m = reflect ? length + 2 * pad : total;
+  const int64_t span = int64_t(L) * hop;  // from one group's first frame to the next's
+  auto frame_end = [&](int64_t g) { return (std::min(F, (g + 1) * L) - 1) * hop + n; };
+
+  // One pass per iteration, group by group: synthesise group g into a sliding window of
+  // y_full, normalise the samples no later group touches, and analyse every group whose frames
+  // are now complete, writing its spectrum over the momentum term that group's synthesis
+  // has just used. What an iteration touches besides the spectrogram buffers fits in cache.
+  // Groups [0, a_head) read the reflected start and groups [a_tail, G) the end (or frames past
+  // pad + sig): they read small padded copies, made when their samples are final.
+  int64_t a_head = 0, a_tail = G, head_len = 0, tail0 = 0;
+  bool folds = false;
+  if (reflect) {
+    // First frame reading past pad + sig: t*hop + n > pad + sig.
+    const int64_t lim = pad + sig - n;
+    const int64_t t_tail = std::min<int64_t>(F, lim < 0 ? 0 : lim / hop + 1);
+    a_tail = t_tail >= F ? G : t_tail / L;
+    const int64_t t_head = (pad + hop - 1) / hop;  // frames starting before xp[pad]
+    a_head = std::min(a_tail, (t_head + L - 1) / L);
+    if (a_head > 0) head_len = frame_end(a_head - 1);
+    // The end reflection reads xp[length - 1, ...), possibly just before the tail groups.
+    tail0 = std::min(a_tail * span, length - 1);
+    folds = (F - 1) * hop + n > m;  // frames past xp's end read it reflected (length < frames)
+    if (folds) tail0 = 0;
+  }
+  const int64_t head_need = std::max<int64_t>(head_len, 2 * pad + 1);
+  // Window: the samples from the first group not yet analysed to the last one synthesised,
+  // with room for 16 more groups so that it slides (a copy of its live part) rarely.
+  const int64_t lag = (n - hop + span - 1) / span;  // groups between synthesis and analysis
+  int64_t W = (lag + 16) * span + 2 * int64_t(n) + pad;
+  if (W >= total || a_tail == 0 || folds) W = total;
+  std::vector<float> win(static_cast<size_t>(W)), head(static_cast<size_t>(head_len)),
+      tail(a_tail < G ? static_cast<size_t>(m - tail0) : 0);
+  const int64_t keep_max = a_tail < G ? tail0 : total;
+  const StftPlan::EdgeEnvelope edges = plan.edge_envelope(F);
+
+  // Synthesise every group from (cur, prev, b) into the window, normalised with `floor`; then
+  // either analyse (into prev, group by group) or, for the output, write y.
+  auto pass = [&](bool first, float b, bool output) {
+    const EnvelopeFloor floor = output ? EnvelopeFloor::Synthesis : EnvelopeFloor::Exact;
+    int64_t base = 0, zeroed = 0, normed = 0, next_a = 0;
+    float* w = win.data();
+    for (int64_t g = 0; g < G; ++g) {
+      const int64_t reach = frame_end(g);
+      if (reach - base > W) {  // slide: drop what no group left to analyse reads
+        const int64_t keep = std::min(output ? normed : next_a * span, keep_max);
+        std::memmove(w, w + (keep - base), sizeof(float) * (zeroed - keep));
+        base = keep;
+        if (reach - base > W) {  // W covers every case worked out above; never taken
+          W = reach - base;
+          win.resize(static_cast<size_t>(W));
+          w = win.data();
+        }
+      }
+      std::memset(w + (zeroed - base), 0, sizeof(float) * (reach - zeroed));
+      zeroed = reach;
+      build(g, first, b);
+      plan.synthesise_group_at(work.data(), F, g, w, base);
+      // Samples before the next group's first frame are final.
+      const int64_t fin = g + 1 < G ? (g + 1) * span : total;
+      if (output) {
+        const int64_t lo = std::max<int64_t>(normed, pad), hi = std::min(fin, pad + length);
+        if (hi > lo) plan.normalise_span(w + (lo - base), F, floor, lo, hi - lo, y + (lo - pad), &edges);
+        normed = fin;
+        continue;
+      }
+      plan.normalise_span(w + (normed - base), F, floor, normed, fin - normed, w + (normed - base),
+                          &edges);
+      normed = fin;
+      for (; next_a < a_tail; ++next_a) {
+        float* r = prev + next_a * n * L;  // the spectrum before `cur` is no longer needed
+        if (next_a < a_head) {
+          if (normed < head_need) break;
+          if (next_a == 0)  // xp[0, head_len): y_full reflected about pad
+            for (int64_t i = 0; i < head_len; ++i) head[i] = w[(i < pad ? 2 * pad - i : i) - base];
+          plan.analyse_group_at(head.data(), head_len, 0, F, next_a, r);
+        } else {
+          if (std::min(total, frame_end(next_a)) > normed) break;
+          plan.analyse_group_at(w, normed - base, base, F, next_a, r);
+        }
+      }
     }
+    if (output) {
+      for (int64_t j = std::max<int64_t>(normed - pad, 0); j < length; ++j) y[j] = 0.0f;
+      return;
+    }
+    if (a_tail == G) return;
+    // xp[tail0, m): the overlap-add, zeros past it, and both reflections.
+    float* tl = tail.data();
+    for (int64_t i = tail0; i < m; ++i)
+      tl[i - tail0] = i >= pad && i < pad + sig ? w[i - base] : 0.0f;
+    for (int64_t i = std::max(tail0, pad + length); i < m; ++i)
+      tl[i - tail0] = tl[2 * (pad + length - 1) - i - tail0];
+    for (int64_t i = tail0; i < pad; ++i) tl[i - tail0] = tl[2 * pad - i - tail0];
+    for (int64_t a = a_tail; a < G; ++a)
+      plan.analyse_group_at(tl, m - tail0, tail0, F, a, prev + a * n * L);
   };
+
   const float beta = momentum / (1.0f + momentum);
   // The update after iteration `it` uses momentum from the second iteration on (librosa's
   // first "previous" is zero); it is applied in the synthesis that follows.
   auto b_after = [&](int it) { return it == 0 ? 0.0f : beta; };
+  // pocketfft's per-transform scratch comes from one buffer instead of the heap.
+  AlignedFloats fft_scratch(plan.fft().scratch_bytes() / sizeof(float) + 16);
+  ScratchScope scope(fft_scratch.data(), fft_scratch.size() * sizeof(float));
   for (int it = 0; it < n_iter; ++it) {
-    synthesise_all(EnvelopeFloor::Exact, it == 0, it == 0 ? 0.0f : b_after(it - 1));
-    if (reflect) padded();
-    for (int64_t g = 0; g < G; ++g) {
-      float* r = prev + g * n * L;  // the spectrum before `cur` is no longer needed
-      if (reflect)
-        plan.analyse_group(xp.data(), static_cast<int64_t>(xp.size()), F, g, r);
-      else
-        plan.analyse_group(y_full.data(), total, F, g, r);
-    }
+    pass(it == 0, it == 0 ? 0.0f : b_after(it - 1), false);
     std::swap(cur, prev);
   }
-  synthesise_all(EnvelopeFloor::Synthesis, n_iter == 0, n_iter == 0 ? 0.0f : b_after(n_iter - 1));
-  const int64_t ncopy = std::min(length, total - pad);
-  if (ncopy > 0) std::memcpy(y, y_full.data() + pad, sizeof(float) * ncopy);
-  for (int64_t j = std::max<int64_t>(ncopy, 0); j < length; ++j) y[j] = 0.0f;
+  pass(n_iter == 0, n_iter == 0 ? 0.0f : b_after(n_iter - 1), true);
 }
 
 }  // namespace fk::dsp
