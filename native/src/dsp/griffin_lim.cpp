@@ -49,20 +49,22 @@ void griffin_lim(const StftPlan& plan, const float* mag, SpecLayout lay, int64_t
                  float momentum, GlInit init, uint64_t seed, float* y, int64_t length) {
   const int L = fft_lanes(), n = plan.n_fft(), nb = plan.bins(), hop = plan.hop();
   const int64_t G = plan.groups(F);
-  const size_t hc_size = static_cast<size_t>(G) * n * L;
-  // Two spectrogram buffers in the grouped half-complex layout: the latest rebuilt spectrum
-  // (at first: the initial unit phasors) and the one before it (the momentum term).
-  AlignedFloats magg(static_cast<size_t>(G) * nb * L), A(hc_size), T(hc_size),
-      work(static_cast<size_t>(n) * L);
-  float* cur = A.data();
-  float* prev = T.data();
+  // Per group, one block: two spectra in the grouped half-complex layout, the latest rebuilt
+  // one (at first: the initial unit phasors) and the one before it (the momentum term), then
+  // the group's magnitudes. An iteration reads each block once, in order: one stream through
+  // memory instead of three.
+  const int64_t stride = ((int64_t(2) * n + nb) * L + 15) / 16 * 16;  // 64-byte aligned blocks
+  AlignedFloats state(static_cast<size_t>(G * stride)), work(static_cast<size_t>(n) * L);
+  float* cur = state.data();
+  float* prev = state.data() + int64_t(n) * L;
+  float* const magg = state.data() + int64_t(2) * n * L;
   const int64_t total = n + int64_t(hop) * (F - 1);
 
   for (int64_t g = 0; g < G; ++g) {  // lanes of one bin are adjacent in bin-major input
     const int lanes = static_cast<int>(std::min<int64_t>(L, F - g * L));
     for (int k = 0; k < nb; ++k)
       for (int l = 0; l < lanes; ++l)
-        magg[(g * nb + k) * L + l] = mag[k * lay.bin + (g * L + l) * lay.frame];
+        magg[g * stride + k * L + l] = mag[k * lay.bin + (g * L + l) * lay.frame];
   }
   std::vector<float> P;
   if (init == GlInit::Pghi) {
@@ -83,7 +85,7 @@ void griffin_lim(const StftPlan& plan, const float* mag, SpecLayout lay, int64_t
                               : hashed_phase(seed, t, k);
         }
       sincos_all(ph.data(), sn.data(), cs.data(), nb * L);
-      float* a = A.data() + g * n * L;
+      float* a = cur + g * stride;
       for (int l = 0; l < L; ++l) {
         a[l] = cs[l];
         a[(n - 1) * L + l] = cs[(nb - 1) * L + l];
@@ -100,11 +102,11 @@ void griffin_lim(const StftPlan& plan, const float* mag, SpecLayout lay, int64_t
 
   // work = mag * angles for group g; `first`: the initial phasors, used as they are.
   auto build = [&](int64_t g, bool first, float b) {
-    const float* a = cur + g * n * L;
-    const float* mg = magg.data() + g * nb * L;
+    const float* a = cur + g * stride;
+    const float* mg = magg + g * stride;
     float* x = work.data();
     if (!first) {
-      form_x(a, prev + g * n * L, mg, x, n, b);
+      form_x(a, prev + g * stride, mg, x, n, b);
       return;
     }
     for (int l = 0; l < L; ++l) {
@@ -204,7 +206,7 @@ void griffin_lim(const StftPlan& plan, const float* mag, SpecLayout lay, int64_t
                           &edges);
       normed = fin;
       for (; next_a < a_tail; ++next_a) {
-        float* r = prev + next_a * n * L;  // the spectrum before `cur` is no longer needed
+        float* r = prev + next_a * stride;  // the spectrum before `cur` is no longer needed
         if (next_a < a_head) {
           if (normed < head_need) break;
           if (next_a == 0)  // xp[0, head_len): y_full reflected about pad
@@ -229,7 +231,7 @@ void griffin_lim(const StftPlan& plan, const float* mag, SpecLayout lay, int64_t
       tl[i - tail0] = tl[2 * (pad + length - 1) - i - tail0];
     for (int64_t i = tail0; i < pad; ++i) tl[i - tail0] = tl[2 * pad - i - tail0];
     for (int64_t a = a_tail; a < G; ++a)
-      plan.analyse_group_at(tl, m - tail0, tail0, F, a, prev + a * n * L);
+      plan.analyse_group_at(tl, m - tail0, tail0, F, a, prev + a * stride);
   };
 
   const float beta = momentum / (1.0f + momentum);
