@@ -5,6 +5,10 @@
 #include <cstring>
 #include <new>
 
+#ifdef __linux__
+#include <sys/mman.h>
+#endif
+
 // Route pocketfft's temporary allocations through our arena. pocketfft calls malloc,
 // aligned_alloc and free unqualified from inside pocketfft::detail, so declarations in that
 // namespace, made before the header is included, are found first. Its source is untouched.
@@ -100,7 +104,19 @@ void AlignedFloats::resize(size_t n) {
   n_ = 0;
   if (n == 0) return;
   size_t bytes = ((n * sizeof(float) + kAlign - 1) / kAlign) * kAlign;
-  p_ = static_cast<float*>(std::aligned_alloc(kAlign, bytes));
+#ifdef __linux__
+  // Big buffers (Griffin-Lim's state: 20 MB for a 10 s clip, fresh on every call) on 2 MB
+  // pages: ten page faults instead of five thousand when they are first zeroed, and few TLB
+  // misses while they stream through the iterations; about 10% of a 10 s Griffin-Lim. Where
+  // transparent huge pages are off the advice is ignored.
+  constexpr size_t kHuge = size_t(2) << 20;
+  if (bytes >= 2 * kHuge) {
+    bytes = (bytes + kHuge - 1) / kHuge * kHuge;
+    p_ = static_cast<float*>(std::aligned_alloc(kHuge, bytes));
+    if (p_) madvise(p_, bytes, MADV_HUGEPAGE);
+  }
+#endif
+  if (!p_) p_ = static_cast<float*>(std::aligned_alloc(kAlign, bytes));
   if (!p_) throw std::bad_alloc();
   n_ = n;
   zero();

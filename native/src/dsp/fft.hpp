@@ -18,7 +18,8 @@ constexpr int kFftLanes = 1;
 #endif
 constexpr int fft_lanes() { return kFftLanes; }
 
-// 64-byte aligned float buffer. Allocates only in the constructor and resize().
+// 64-byte aligned float buffer (big ones on huge pages where Linux offers them). Allocates
+// only in the constructor and resize().
 class AlignedFloats {
  public:
   AlignedFloats() = default;

@@ -59,6 +59,20 @@ int64_t StftPlan::groups(int64_t n_frames) const {
 
 namespace {
 
+// Index j of a signal of n samples, reflected about its ends (numpy's "reflect"). One
+// reflection covers every frame of a signal longer than n_fft/2; a frame reaching further
+// (a caller's signal much shorter than its frames) folds back again, periodically.
+inline int64_t reflect_index(int64_t j, int64_t n) {
+  int64_t r = j < 0 ? -j : j;
+  if (r >= n) r = 2 * (n - 1) - r;
+  if (r >= 0 && r < n) return r;
+  const int64_t p = 2 * (n - 1);
+  if (p <= 0) return 0;
+  r = j % p;
+  if (r < 0) r += p;
+  return r < n ? r : p - r;
+}
+
 // Gather frames [t0, t0+L), windowed, into the interleaved work buffer. Frame t starts at
 // signal index t*hop + offset; frames that stick out of [0, n) read the signal reflected
 // about its ends (stft's centre padding), all others read it directly.
@@ -92,12 +106,11 @@ inline void gather_frames(const float* x, int64_t n, int64_t offset, int64_t t0,
       continue;
     }
     const int64_t s0 = t * hop + offset;
-    for (int i = 0; i < n_fft; ++i) {
-      int64_t j = s0 + i;
-      if (j < 0) j = -j;
-      if (j >= n) j = 2 * (n - 1) - j;
-      work[i * L + l] = x[j] * w[i];
+    if (s0 >= 0 && s0 + n_fft <= n) {  // this frame is inside, only a neighbour sticks out
+      for (int i = 0; i < n_fft; ++i) work[i * L + l] = x[s0 + i] * w[i];
+      continue;
     }
+    for (int i = 0; i < n_fft; ++i) work[i * L + l] = x[reflect_index(s0 + i, n)] * w[i];
   }
 }
 
@@ -174,20 +187,20 @@ inline void gather_group(const cfloat* S, SpecLayout lay, int n_fft, int64_t t0,
   }
 }
 
-// Inverse-transformed group -> windowed overlap-add into y_full (frame t at t*hop).
+// Inverse-transformed group -> windowed overlap-add into y (frame t at t*hop - y0).
 inline void overlap_add_group(const float* work, int n_fft, int hop, int64_t t0, int lanes,
-                              const float* w, float* y_full) {
+                              const float* w, float* y, int64_t y0 = 0) {
   const int L = fft_lanes();
 #ifdef FK_HAVE_AVX_TRANSPOSE
   if (L == 8 && lanes == 8 && n_fft % 8 == 0) {
     float* rows[8];
-    for (int l = 0; l < 8; ++l) rows[l] = y_full + (t0 + l) * hop;
+    for (int l = 0; l < 8; ++l) rows[l] = y + ((t0 + l) * hop - y0);
     for (int i = 0; i < n_fft; i += 8) lanes_to_rows(work + i * 8, rows, i, w + i, true);
     return;
   }
 #endif
   for (int l = 0; l < lanes; ++l) {
-    float* dst = y_full + (t0 + l) * hop;
+    float* dst = y + ((t0 + l) * hop - y0);
     for (int i = 0; i < n_fft; ++i) dst[i] += work[i * L + l] * w[i];
   }
 }
@@ -219,11 +232,23 @@ void StftPlan::analyse_group(const float* x, int64_t n, int64_t n_frames, int64_
   fft_.forward_batch(work);
 }
 
+void StftPlan::analyse_group_at(const float* x, int64_t n, int64_t x0, int64_t n_frames,
+                                int64_t g, float* work) const {
+  const int L = fft_lanes();
+  gather_frames(x, n, -x0, g * L, n_frames, n_fft_, hop_, window_.data(), work);
+  fft_.forward_batch(work);
+}
+
 void StftPlan::synthesise_group(float* work, int64_t n_frames, int64_t g, float* y_full) const {
+  synthesise_group_at(work, n_frames, g, y_full, 0);
+}
+
+void StftPlan::synthesise_group_at(float* work, int64_t n_frames, int64_t g, float* y,
+                                   int64_t y0) const {
   const int L = fft_lanes();
   fft_.inverse_batch(work, 1.0f / n_fft_);
   const int lanes = static_cast<int>(std::min<int64_t>(L, n_frames - g * L));
-  overlap_add_group(work, n_fft_, hop_, g * L, lanes, window_.data(), y_full);
+  overlap_add_group(work, n_fft_, hop_, g * L, lanes, window_.data(), y, y0);
 }
 
 void StftPlan::normalise_envelope(float* y_full, int64_t n_frames, EnvelopeFloor fl) const {
@@ -232,21 +257,52 @@ void StftPlan::normalise_envelope(float* y_full, int64_t n_frames, EnvelopeFloor
 
 void StftPlan::normalise_into(const float* y_full, int64_t n_frames, EnvelopeFloor fl,
                               int64_t from, int64_t count, float* out) const {
+  normalise_span(y_full + from, n_frames, fl, from, count, out);
+}
+
+double StftPlan::envelope_at(int64_t j, int64_t n_frames) const {
+  int64_t t_lo = std::max<int64_t>(0, (j - n_fft_ + hop_) / hop_);
+  if (j - t_lo * hop_ >= n_fft_) ++t_lo;
+  const int64_t t_hi = std::min<int64_t>(n_frames - 1, j / hop_);
+  double s = 0.0;
+  for (int64_t t = t_lo; t <= t_hi; ++t) {
+    const float w = window_[j - t * hop_];
+    s += double(w) * w;
+  }
+  return s;
+}
+
+StftPlan::EdgeEnvelope StftPlan::edge_envelope(int64_t n_frames) const {
+  EdgeEnvelope e;
+  e.n_frames = n_frames;
+  const int64_t total = n_fft_ + hop_ * (n_frames - 1);
+  const int64_t lo = n_fft_ - 1, hi = hop_ * (n_frames - 1);
+  e.head.resize(static_cast<size_t>(std::min(lo, total)));
+  for (int64_t j = 0; j < static_cast<int64_t>(e.head.size()); ++j) e.head[j] = envelope_at(j, n_frames);
+  e.tail_from = std::max(lo, hi + 1);
+  e.tail.resize(static_cast<size_t>(std::max<int64_t>(0, total - e.tail_from)));
+  for (int64_t j = e.tail_from; j < total; ++j) e.tail[j - e.tail_from] = envelope_at(j, n_frames);
+  return e;
+}
+
+void StftPlan::normalise_span(const float* in, int64_t n_frames, EnvelopeFloor fl, int64_t from,
+                              int64_t count, float* out, const EdgeEnvelope* edges) const {
   const double floor = envelope_floor(fl);
   // Interior [lo, hi]: every frame offset congruent to j mod hop is present.
   const int64_t lo = n_fft_ - 1, hi = hop_ * (n_frames - 1);
+  if (edges && edges->n_frames != n_frames) edges = nullptr;
   auto direct = [&](int64_t j) {
-    int64_t t_lo = std::max<int64_t>(0, (j - n_fft_ + hop_) / hop_);
-    if (j - t_lo * hop_ >= n_fft_) ++t_lo;
-    const int64_t t_hi = std::min<int64_t>(n_frames - 1, j / hop_);
-    double s = 0.0;
-    for (int64_t t = t_lo; t <= t_hi; ++t) {
-      const float w = window_[j - t * hop_];
-      s += double(w) * w;
-    }
+    double s;
+    if (edges && j < static_cast<int64_t>(edges->head.size()))
+      s = edges->head[j];
+    else if (edges && j >= edges->tail_from &&
+             j - edges->tail_from < static_cast<int64_t>(edges->tail.size()))
+      s = edges->tail[j - edges->tail_from];
+    else
+      s = envelope_at(j, n_frames);
     out[j - from] = fl == EnvelopeFloor::Exact
-                        ? (s > floor ? static_cast<float>(y_full[j] / s) : 0.0f)
-                        : static_cast<float>(y_full[j] / std::max(s, floor));
+                        ? (s > floor ? static_cast<float>(in[j - from] / s) : 0.0f)
+                        : static_cast<float>(in[j - from] / std::max(s, floor));
   };
   const int64_t end = from + count;
   int64_t j = from;
@@ -255,7 +311,7 @@ void StftPlan::normalise_into(const float* y_full, int64_t n_frames, EnvelopeFlo
   while (j < end && j <= hi) {  // whole periods, so the inner loop vectorises
     const int r0 = static_cast<int>(j % hop_);
     const int64_t len = std::min<int64_t>({hop_ - r0, hi + 1 - j, end - j});
-    const float* yj = y_full + j;
+    const float* yj = in + (j - from);
     float* oj = out + (j - from);
     const float* iv = inv + r0;
     for (int64_t q = 0; q < len; ++q) oj[q] = yj[q] * iv[q];

@@ -77,6 +77,14 @@ class StftPlan {
   // synthesise_group: inverse-transform work (group g's spectrum, destroyed) and overlap-add
   // it, windowed, into y_full (which the caller zeroed).
   void synthesise_group(float* work, int64_t n_frames, int64_t g, float* y_full) const;
+  // The same on windows of the signals, for a caller that streams through them (Griffin-Lim
+  // keeps only a few groups' worth of samples in cache instead of whole-signal buffers).
+  // analyse_group_at: x holds samples [x0, x0 + n) of the signal; group g's frames start at or
+  // after x0, and those reaching past x0 + n read it reflected about its last sample.
+  void analyse_group_at(const float* x, int64_t n, int64_t x0, int64_t n_frames, int64_t g,
+                        float* work) const;
+  // synthesise_group_at: y holds y_full from sample y0 on, far enough for group g's frames.
+  void synthesise_group_at(float* work, int64_t n_frames, int64_t g, float* y, int64_t y0) const;
   // Divide y_full by the window-sum envelope (zero where the envelope vanishes).
   void normalise_envelope(float* y_full, int64_t n_frames,
                           EnvelopeFloor floor = EnvelopeFloor::Exact) const;
@@ -84,6 +92,21 @@ class StftPlan {
   // be y_full + from).
   void normalise_into(const float* y_full, int64_t n_frames, EnvelopeFloor floor, int64_t from,
                       int64_t count, float* out) const;
+  // The window-sum envelope where normalise_* cannot take it from the periodic table (the
+  // first n_fft - 1 samples of y_full and those past hop * (n_frames - 1)), for a caller
+  // that normalises signals of the same n_frames again and again.
+  struct EdgeEnvelope {
+    int64_t n_frames = 0;
+    std::vector<double> head;  // samples [0, head.size())
+    int64_t tail_from = 0;
+    std::vector<double> tail;  // samples [tail_from, tail_from + tail.size())
+  };
+  EdgeEnvelope edge_envelope(int64_t n_frames) const;
+  // The same with the input held in its own buffer: in[0..count) are samples
+  // [from, from + count) of y_full (in may equal out). `edges`, from edge_envelope(n_frames),
+  // saves recomputing the envelope at the ends; the result is the same without it.
+  void normalise_span(const float* in, int64_t n_frames, EnvelopeFloor floor, int64_t from,
+                      int64_t count, float* out, const EdgeEnvelope* edges = nullptr) const;
 
  private:
   int n_fft_, hop_;
@@ -91,6 +114,7 @@ class StftPlan {
   std::vector<float> window_;
   std::vector<float> inv_env_;
   float synthesis_floor_;
+  double envelope_at(int64_t j, int64_t n_frames) const;  // sum of w^2 over frames at sample j
 };
 
 // Process-wide cache: one plan per (n_fft, hop). Creation is locked; use is lock-free.
