@@ -14,35 +14,127 @@ namespace {
 // frame). Bounding the working set keeps the cost linear and cache-resident: 128 frames of
 // 513 bins are about 2 MB of state. Blocks end at quiet frames (see below).
 constexpr int64_t kBlockFrames = 128;
+constexpr int kBuckets = BucketQueue::kBuckets;
+// Quiet bins are counted in this many separate tallies (by index), so that a run of them does
+// not chain every increment through one memory location.
+constexpr int kQuietTallies = 8;
+
+// BucketQueue's order (highest bucket first, LIFO within a bucket) over the workspace's
+// arrays, with the summary of non-empty words in a register: integration pops once per bin,
+// and this loop is most of PGHI's time.
+class Heap {
+ public:
+  static constexpr int kWords = kBuckets / 64;
+  Heap(int32_t* head, int32_t* next) : head_(head), next_(next) {}
+  bool empty() const { return summary_ == 0; }
+  void push(int32_t item, int bucket) {
+    next_[item] = head_[bucket];
+    head_[bucket] = item;
+    const int w = bucket >> 6;
+    used_[w] |= uint64_t(1) << (bucket & 63);
+    summary_ |= 1u << w;
+  }
+  int32_t pop() {
+    const int w = highest_bit(summary_);
+    const int b = w * 64 + highest_bit(used_[w]);
+    const int32_t item = head_[b];
+    const int32_t after = next_[item];
+    head_[b] = after;
+    if (after < 0) {
+      used_[w] &= ~(uint64_t(1) << (b & 63));
+      if (!used_[w]) summary_ &= ~(1u << w);
+    }
+    return item;
+  }
+
+ private:
+  static_assert(kWords <= 32, "summary is one 32-bit word");
+  int32_t* head_;
+  int32_t* next_;
+  uint64_t used_[kWords] = {};
+  uint32_t summary_ = 0;
+};
 }  // namespace
+
+void PghiWorkspace::reserve(const StftPlan& plan, int64_t n_frames) {
+  if (fits(plan, n_frames)) return;
+  const int nb = plan.bins();
+  if (nb != nb_ || plan.n_fft() != n_fft_ || plan.hop() != hop_) {
+    adv_ = bin_advance(nb, plan.n_fft(), plan.hop());
+    nb_ = nb;
+    n_fft_ = plan.n_fft();
+    hop_ = plan.hop();
+    frames_ = block_ = 0;
+  }
+  frames_ = std::max(frames_, n_frames);
+  frame_peak_.resize(static_cast<size_t>(frames_));
+  const int64_t block = std::min(kBlockFrames, frames_);
+  if (block > block_) {
+    block_ = block;
+    const size_t cap = static_cast<size_t>(block_ + 2) * nb;
+    logs_.assign(cap, 0.0f);
+    tg_.assign(cap, 0.0f);
+    fg_.assign(cap, 0.0f);
+    flip_.assign(cap, 0);
+    done_.assign(cap, 0);
+    bucket_.assign(cap, 0);
+    order_.assign(cap, 0);
+    next_.assign(cap, -1);
+  }
+  owner_.resize(static_cast<size_t>(nb));
+  count_.resize(kBuckets + kQuietTallies);
+  head_.assign(kBuckets, -1);
+}
+
+bool PghiWorkspace::fits(const StftPlan& plan, int64_t n_frames) const {
+  return plan.bins() == nb_ && plan.n_fft() == n_fft_ && plan.hop() == hop_ && n_frames <= frames_;
+}
 
 void pghi_phase(const StftPlan& plan, const float* mag, SpecLayout lay, int64_t F, float tol,
                 uint64_t seed, float* P) {
+  PghiWorkspace ws;
+  pghi_phase(plan, mag, lay, F, tol, seed, P, ws);
+}
+
+void pghi_phase(const StftPlan& plan, const float* mag, SpecLayout lay, int64_t F, float tol,
+                uint64_t seed, float* P, PghiWorkspace& ws) {
+  ws.reserve(plan, F);
   const int nb = plan.bins(), n_fft = plan.n_fft(), hop = plan.hop();
   const double gamma = hann_gamma(n_fft);
   // The threshold is relative to the loudest bin of the whole spectrogram.
-  float maxmag = 0.0f;
-  std::vector<float> frame_peak(F, 0.0f);
-  for (int64_t t = 0; t < F; ++t) {
-    float fp = 0.0f;
-    for (int m = 0; m < nb; ++m) fp = std::max(fp, mag[t * lay.frame + m * lay.bin]);
-    frame_peak[t] = fp;
-    maxmag = std::max(maxmag, fp);
+  float* frame_peak = ws.frame_peak_.data();
+  if (lay.frame == 1) {  // bin-major: walk rows, so the loop vectorises (max is exact either way)
+    std::fill(frame_peak, frame_peak + F, 0.0f);
+    for (int m = 0; m < nb; ++m) {
+      const float* row = mag + m * lay.bin;
+      for (int64_t t = 0; t < F; ++t) frame_peak[t] = std::max(frame_peak[t], row[t]);
+    }
+  } else {
+    for (int64_t t = 0; t < F; ++t) {
+      float fp = 0.0f;
+      for (int m = 0; m < nb; ++m) fp = std::max(fp, mag[t * lay.frame + m * lay.bin]);
+      frame_peak[t] = fp;
+    }
   }
+  float maxmag = 0.0f;
+  for (int64_t t = 0; t < F; ++t) maxmag = std::max(maxmag, frame_peak[t]);
   const float maxlog = fast_log(std::max(maxmag, 1e-30f));
   const float range = -std::log(tol);
   const float thresh = maxlog - range, inv_range = 1.0f / range;
-  const std::vector<float> adv = bin_advance(nb, n_fft, hop);
+  const float* adv = ws.adv_.data();
 
   // Local frame 0 is the frame before the block (settled), 1..B the block's frames, and
   // B+1 the frame after it (its log-magnitude only, for the centred difference).
   const int64_t Bmax = std::min<int64_t>(kBlockFrames, F);
-  const size_t cap = static_cast<size_t>(Bmax + 2) * nb;
-  std::vector<float> logs(cap), tg(cap), fg(cap);
-  std::vector<uint8_t> flip(cap), done(cap);
-  std::vector<int16_t> bucket(cap);
-  std::vector<int32_t> owner(nb), count(BucketQueue::kBuckets + 1), order(cap);
-  BucketQueue q(cap);
+  float* logs = ws.logs_.data();
+  float* tg = ws.tg_.data();
+  float* fg = ws.fg_.data();
+  uint8_t* flip = ws.flip_.data();
+  uint8_t* done = ws.done_.data();
+  int16_t* bucket = ws.bucket_.data();
+  int32_t* count = ws.count_.data();
+  int32_t* order = ws.order_.data();
+  Heap q(ws.head_.data(), ws.next_.data());
 
   for (int64_t b0 = 0, B = 0; b0 < F; b0 += B) {
     // End the block at the quietest frame of its second half, so that seams fall in quiet
@@ -59,84 +151,88 @@ void pghi_phase(const StftPlan& plan, const float* mag, SpecLayout lay, int64_t 
     // repeats). Local frame 0, the previous block's last, was kept with its gradient.
     for (int64_t lt = 1; lt <= B + 1; ++lt) {
       const int64_t t = std::min<int64_t>(b0 - 1 + lt, F - 1);
-      log_magnitudes(mag + t * lay.frame, nb, lay.bin, logs.data() + lt * nb);
+      log_magnitudes(mag + t * lay.frame, nb, lay.bin, logs + lt * nb);
     }
     for (int64_t lt = 1; lt <= B; ++lt) {
-      float* tgl = tg.data() + lt * nb;
-      time_gradient(logs.data() + lt * nb, nb, n_fft, hop, gamma, tgl);
-      peak_lock(logs.data() + lt * nb, nb, n_fft, hop, thresh, owner.data(),
-                flip.data() + lt * nb, tgl);
+      float* tgl = tg + lt * nb;
+      time_gradient(logs + lt * nb, nb, n_fft, hop, gamma, tgl);
+      peak_lock(logs + lt * nb, nb, n_fft, hop, thresh, ws.owner_.data(), flip + lt * nb, tgl);
       // Centred difference; at the signal's ends the edge frame is repeated.
-      const float* sp = logs.data() + (has_prev || lt > 1 ? lt - 1 : lt) * nb;
-      const float* sn = logs.data() + (lt + 1) * nb;
-      freq_gradient(sp, sn, 2.0f, nb, n_fft, hop, gamma, fg.data() + lt * nb);
+      const float* sp = logs + (has_prev || lt > 1 ? lt - 1 : lt) * nb;
+      const float* sn = logs + (lt + 1) * nb;
+      freq_gradient(sp, sn, 2.0f, nb, n_fft, hop, gamma, fg + lt * nb);
     }
 
-    // Settle quiet bins, bucket the rest, and order seeds by descending bucket.
-    std::fill(count.begin(), count.end(), 0);
-    int64_t live = 0;
-    for (int m = 0; m < nb; ++m) done[m] = 1;  // the previous frame is fixed
+    // Settle quiet bins, bucket the rest, and order seeds by descending bucket (a stable
+    // counting sort, so equal buckets keep index order). Separate branch-free passes: the
+    // quiet/loud pattern is data, and a branch on it mispredicts.
+    const size_t lo = static_cast<size_t>(nb), end = static_cast<size_t>(B + 1) * nb;
+    std::fill(done, done + nb, uint8_t(1));  // the previous frame is fixed
+    for (size_t i = lo; i < end; ++i) {
+      const float s = logs[i];
+      bucket[i] = static_cast<int16_t>(bucket_of(s, thresh, inv_range));
+      done[i] = static_cast<uint8_t>(!(s > thresh));
+    }
     for (int64_t lt = 1; lt <= B; ++lt) {
       const int64_t t = b0 - 1 + lt;
-      for (int m = 0; m < nb; ++m) {
-        const size_t i = lt * nb + m;
-        if (!(logs[i] > thresh)) {
-          P[t * nb + m] = hashed_phase(seed, t, m);
-          done[i] = 1;
-          continue;
-        }
-        done[i] = 0;
-        const int bk = bucket_of(logs[i], thresh, inv_range);
-        bucket[i] = static_cast<int16_t>(bk);
-        ++count[BucketQueue::kBuckets - 1 - bk];
-        ++live;
-      }
+      const uint8_t* dl = done + lt * nb;
+      float* pt = P + t * nb;
+      for (int m = 0; m < nb; ++m)
+        if (dl[m]) pt[m] = hashed_phase(seed, t, m);
     }
-    for (int bk = 0, acc = 0; bk <= BucketQueue::kBuckets; ++bk) {
-      const int c = count[bk];
-      count[bk] = acc;
+    // Sort keys: kBuckets-1-bucket for loud bins (descending bucket), past kBuckets for quiet
+    // ones, which land after every loud bin and are never read as seeds.
+    auto key = [&](size_t i) {
+      return done[i] ? kBuckets + static_cast<int>(i % kQuietTallies) : kBuckets - 1 - bucket[i];
+    };
+    std::fill(count, count + kBuckets + kQuietTallies, 0);
+    for (size_t i = lo; i < end; ++i) ++count[key(i)];
+    int32_t live = 0;
+    for (int k = 0, acc = 0; k < kBuckets + kQuietTallies; ++k) {
+      const int c = count[k];
+      count[k] = acc;
       acc += c;
+      if (k == kBuckets - 1) live = acc;
     }
-    for (size_t i = nb; i < static_cast<size_t>(B + 1) * nb; ++i)
-      if (!done[i]) order[count[BucketQueue::kBuckets - 1 - bucket[i]]++] = static_cast<int32_t>(i);
+    for (size_t i = lo; i < end; ++i) order[count[key(i)]++] = static_cast<int32_t>(i);
 
-    q.clear();
     if (has_prev)
       for (int m = 0; m < nb; ++m)
         if (logs[m] > thresh) q.push(m, bucket_of(logs[m], thresh, inv_range));
 
     const int64_t base = (b0 - 1) * nb;  // local index i <-> P[base + i]
-    auto settle = [&](size_t j, float phase) {
-      P[base + static_cast<int64_t>(j)] = wrap_phase(phase);
+    auto settle = [&](uint32_t j, float phase) {
+      P[base + j] = wrap_phase(phase);
       done[j] = 1;
       q.push(static_cast<int32_t>(j), bucket[j]);
     };
-    const size_t end = static_cast<size_t>(B + 1) * nb;
-    for (int64_t sidx = 0; sidx < live; ++sidx) {
-      const size_t seed_i = order[sidx];
+    const uint32_t unb = static_cast<uint32_t>(nb), uend = static_cast<uint32_t>(end);
+    for (int32_t sidx = 0; sidx < live; ++sidx) {
+      const uint32_t seed_i = static_cast<uint32_t>(order[sidx]);
       if (done[seed_i]) continue;
-      const int64_t lt = seed_i / nb;
-      settle(seed_i, hashed_phase(seed, b0 - 1 + lt, static_cast<int>(seed_i - lt * nb)));
+      const uint32_t slt = seed_i / unb;
+      settle(seed_i, hashed_phase(seed, b0 - 1 + slt, static_cast<int>(seed_i - slt * unb)));
       while (!q.empty()) {
-        const size_t i = q.pop();
-        const int m = static_cast<int>(i % nb);
-        const float p = P[base + static_cast<int64_t>(i)];
-        if (i < static_cast<size_t>(nb)) {  // previous block's frame: forward in time only
-          if (!done[i + nb]) settle(i + nb, p + 0.5f * (tg[i] + tg[i + nb]) + adv[m]);
+        const uint32_t i = static_cast<uint32_t>(q.pop());
+        const uint32_t m = i % unb;
+        const float p = P[base + i];
+        if (i < unb) {  // previous block's frame: forward in time only
+          if (!done[i + unb]) settle(i + unb, p + 0.5f * (tg[i] + tg[i + unb]) + adv[m]);
           continue;
         }
-        if (m + 1 < nb && !done[i + 1])
+        if (m + 1 < unb && !done[i + 1])
           settle(i + 1, p + 0.5f * (fg[i] + fg[i + 1]) + (flip[i] ? kPi : 0.0f));
         if (m > 0 && !done[i - 1])
           settle(i - 1, p - 0.5f * (fg[i] + fg[i - 1]) - (flip[i - 1] ? kPi : 0.0f));
-        if (i + nb < end && !done[i + nb]) settle(i + nb, p + 0.5f * (tg[i] + tg[i + nb]) + adv[m]);
-        if (!done[i - nb]) settle(i - nb, p - 0.5f * (tg[i] + tg[i - nb]) - adv[m]);
+        if (i + unb < uend && !done[i + unb])
+          settle(i + unb, p + 0.5f * (tg[i] + tg[i + unb]) + adv[m]);
+        if (!done[i - unb]) settle(i - unb, p - 0.5f * (tg[i] + tg[i - unb]) - adv[m]);
       }
     }
     // The block's last frame becomes the next block's frame 0.
     if (b0 + B < F) {
-      std::copy(logs.begin() + B * nb, logs.begin() + (B + 1) * nb, logs.begin());
-      std::copy(tg.begin() + B * nb, tg.begin() + (B + 1) * nb, tg.begin());
+      std::copy(logs + B * nb, logs + (B + 1) * nb, logs);
+      std::copy(tg + B * nb, tg + (B + 1) * nb, tg);
     }
   }
 }
