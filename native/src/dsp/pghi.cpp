@@ -19,6 +19,15 @@ constexpr int kBuckets = BucketQueue::kBuckets;
 // not chain every increment through one memory location.
 constexpr int kQuietTallies = 8;
 
+// A bin's integration state in one int16, so that the heap loop reads one value per
+// neighbour: its bucket (bits 0-9), whether stepping from it to the next bin crosses a zero
+// of a partial's Hann kernel (bit 10), and whether its phase is settled (the sign bit; quiet
+// bins and the previous block's frame start settled).
+constexpr int kBucketMask = 0x3ff;
+constexpr int kFlipBit = 0x400;
+constexpr int kSettled = -0x8000;
+static_assert(BucketQueue::kBuckets == kBucketMask + 1, "bucket must fit the state's low bits");
+
 // BucketQueue's order (highest bucket first, LIFO within a bucket) over the workspace's
 // arrays, with the summary of non-empty words in a register: integration pops once per bin,
 // and this loop is most of PGHI's time.
@@ -73,15 +82,15 @@ void PghiWorkspace::reserve(const StftPlan& plan, int64_t n_frames) {
     block_ = block;
     const size_t cap = static_cast<size_t>(block_ + 2) * nb;
     logs_.assign(cap, 0.0f);
-    tg_.assign(cap, 0.0f);
-    fg_.assign(cap, 0.0f);
-    flip_.assign(cap, 0);
-    done_.assign(cap, 0);
-    bucket_.assign(cap, 0);
+    grad_.assign(2 * cap, 0.0f);
+    state_.assign(cap, 0);
     order_.assign(cap, 0);
     next_.assign(cap, -1);
   }
   owner_.resize(static_cast<size_t>(nb));
+  tg_row_.resize(static_cast<size_t>(nb));
+  fg_row_.resize(static_cast<size_t>(nb));
+  flip_row_.resize(static_cast<size_t>(nb));
   count_.resize(kBuckets + kQuietTallies);
   head_.assign(kBuckets, -1);
 }
@@ -127,11 +136,11 @@ void pghi_phase(const StftPlan& plan, const float* mag, SpecLayout lay, int64_t 
   // B+1 the frame after it (its log-magnitude only, for the centred difference).
   const int64_t Bmax = std::min<int64_t>(kBlockFrames, F);
   float* logs = ws.logs_.data();
-  float* tg = ws.tg_.data();
-  float* fg = ws.fg_.data();
-  uint8_t* flip = ws.flip_.data();
-  uint8_t* done = ws.done_.data();
-  int16_t* bucket = ws.bucket_.data();
+  float* grad = ws.grad_.data();  // grad[2*i]: time gradient, grad[2*i+1]: frequency gradient
+  int16_t* st = ws.state_.data();
+  float* tgr = ws.tg_row_.data();
+  float* fgr = ws.fg_row_.data();
+  uint8_t* flr = ws.flip_row_.data();
   int32_t* count = ws.count_.data();
   int32_t* order = ws.order_.data();
   Heap q(ws.head_.data(), ws.next_.data());
@@ -153,37 +162,38 @@ void pghi_phase(const StftPlan& plan, const float* mag, SpecLayout lay, int64_t 
       const int64_t t = std::min<int64_t>(b0 - 1 + lt, F - 1);
       log_magnitudes(mag + t * lay.frame, nb, lay.bin, logs + lt * nb);
     }
+    for (int m = 0; m < nb; ++m) st[m] = static_cast<int16_t>(kSettled);  // the previous frame is fixed
     for (int64_t lt = 1; lt <= B; ++lt) {
-      float* tgl = tg + lt * nb;
-      time_gradient(logs + lt * nb, nb, n_fft, hop, gamma, tgl);
-      peak_lock(logs + lt * nb, nb, n_fft, hop, thresh, ws.owner_.data(), flip + lt * nb, tgl);
+      const float* sl = logs + lt * nb;
+      time_gradient(sl, nb, n_fft, hop, gamma, tgr);
+      peak_lock(sl, nb, n_fft, hop, thresh, ws.owner_.data(), flr, tgr);
       // Centred difference; at the signal's ends the edge frame is repeated.
       const float* sp = logs + (has_prev || lt > 1 ? lt - 1 : lt) * nb;
       const float* sn = logs + (lt + 1) * nb;
-      freq_gradient(sp, sn, 2.0f, nb, n_fft, hop, gamma, fg + lt * nb);
-    }
-
-    // Settle quiet bins, bucket the rest, and order seeds by descending bucket (a stable
-    // counting sort, so equal buckets keep index order). Separate branch-free passes: the
-    // quiet/loud pattern is data, and a branch on it mispredicts.
-    const size_t lo = static_cast<size_t>(nb), end = static_cast<size_t>(B + 1) * nb;
-    std::fill(done, done + nb, uint8_t(1));  // the previous frame is fixed
-    for (size_t i = lo; i < end; ++i) {
-      const float s = logs[i];
-      bucket[i] = static_cast<int16_t>(bucket_of(s, thresh, inv_range));
-      done[i] = static_cast<uint8_t>(!(s > thresh));
-    }
-    for (int64_t lt = 1; lt <= B; ++lt) {
+      freq_gradient(sp, sn, 2.0f, nb, n_fft, hop, gamma, fgr);
+      // Interleave the gradients and build the states (quiet bins settled), then give the
+      // quiet bins their random phase. Branch-free but for the last: quiet bins come in runs.
+      float* gl = grad + 2 * lt * nb;
+      int16_t* stl = st + lt * nb;
+      for (int m = 0; m < nb; ++m) {
+        gl[2 * m] = tgr[m];
+        gl[2 * m + 1] = fgr[m];
+        const int s = bucket_of(sl[m], thresh, inv_range) | (flr[m] ? kFlipBit : 0);
+        stl[m] = static_cast<int16_t>(sl[m] > thresh ? s : s | kSettled);
+      }
       const int64_t t = b0 - 1 + lt;
-      const uint8_t* dl = done + lt * nb;
       float* pt = P + t * nb;
       for (int m = 0; m < nb; ++m)
-        if (dl[m]) pt[m] = hashed_phase(seed, t, m);
+        if (stl[m] < 0) pt[m] = hashed_phase(seed, t, m);
     }
-    // Sort keys: kBuckets-1-bucket for loud bins (descending bucket), past kBuckets for quiet
-    // ones, which land after every loud bin and are never read as seeds.
+
+    // Order seeds by descending bucket: a stable counting sort, so equal buckets keep index
+    // order. Sort keys: kBuckets-1-bucket for loud bins, past kBuckets for quiet ones, which
+    // land after every loud bin and are never read as seeds.
+    const size_t lo = static_cast<size_t>(nb), end = static_cast<size_t>(B + 1) * nb;
     auto key = [&](size_t i) {
-      return done[i] ? kBuckets + static_cast<int>(i % kQuietTallies) : kBuckets - 1 - bucket[i];
+      const int s = st[i];
+      return s < 0 ? kBuckets + static_cast<int>(i % kQuietTallies) : kBuckets - 1 - (s & kBucketMask);
     };
     std::fill(count, count + kBuckets + kQuietTallies, 0);
     for (size_t i = lo; i < end; ++i) ++count[key(i)];
@@ -201,38 +211,52 @@ void pghi_phase(const StftPlan& plan, const float* mag, SpecLayout lay, int64_t 
         if (logs[m] > thresh) q.push(m, bucket_of(logs[m], thresh, inv_range));
 
     const int64_t base = (b0 - 1) * nb;  // local index i <-> P[base + i]
-    auto settle = [&](uint32_t j, float phase) {
+    auto settle = [&](uint32_t j, int sj, float phase) {
       P[base + j] = wrap_phase(phase);
-      done[j] = 1;
-      q.push(static_cast<int32_t>(j), bucket[j]);
+      st[j] = static_cast<int16_t>(sj | kSettled);
+      q.push(static_cast<int32_t>(j), sj & kBucketMask);
     };
+    // Which neighbours are still open is data, but branches on it beat branch-free settles
+    // (measured): speculation runs ahead into the next pops, whose loads miss the L1.
     const uint32_t unb = static_cast<uint32_t>(nb), uend = static_cast<uint32_t>(end);
     for (int32_t sidx = 0; sidx < live; ++sidx) {
       const uint32_t seed_i = static_cast<uint32_t>(order[sidx]);
-      if (done[seed_i]) continue;
+      if (st[seed_i] < 0) continue;
       const uint32_t slt = seed_i / unb;
-      settle(seed_i, hashed_phase(seed, b0 - 1 + slt, static_cast<int>(seed_i - slt * unb)));
+      settle(seed_i, st[seed_i],
+             hashed_phase(seed, b0 - 1 + slt, static_cast<int>(seed_i - slt * unb)));
       while (!q.empty()) {
         const uint32_t i = static_cast<uint32_t>(q.pop());
         const uint32_t m = i % unb;
         const float p = P[base + i];
+        const float tgi = grad[2 * i], fgi = grad[2 * i + 1];
         if (i < unb) {  // previous block's frame: forward in time only
-          if (!done[i + unb]) settle(i + unb, p + 0.5f * (tg[i] + tg[i + unb]) + adv[m]);
+          const int sn = st[i + unb];
+          if (sn >= 0) settle(i + unb, sn, p + 0.5f * (tgi + grad[2 * (i + unb)]) + adv[m]);
           continue;
         }
-        if (m + 1 < unb && !done[i + 1])
-          settle(i + 1, p + 0.5f * (fg[i] + fg[i + 1]) + (flip[i] ? kPi : 0.0f));
-        if (m > 0 && !done[i - 1])
-          settle(i - 1, p - 0.5f * (fg[i] + fg[i - 1]) - (flip[i - 1] ? kPi : 0.0f));
-        if (i + unb < uend && !done[i + unb])
-          settle(i + unb, p + 0.5f * (tg[i] + tg[i + unb]) + adv[m]);
-        if (!done[i - unb]) settle(i - unb, p - 0.5f * (tg[i] + tg[i - unb]) - adv[m]);
+        if (m + 1 < unb) {
+          const int sr = st[i + 1];
+          if (sr >= 0)
+            settle(i + 1, sr, p + 0.5f * (fgi + grad[2 * (i + 1) + 1]) + ((st[i] & kFlipBit) ? kPi : 0.0f));
+        }
+        if (m > 0) {
+          const int sl = st[i - 1];
+          if (sl >= 0)
+            settle(i - 1, sl, p - 0.5f * (fgi + grad[2 * (i - 1) + 1]) - ((sl & kFlipBit) ? kPi : 0.0f));
+        }
+        if (i + unb < uend) {
+          const int sn = st[i + unb];
+          if (sn >= 0) settle(i + unb, sn, p + 0.5f * (tgi + grad[2 * (i + unb)]) + adv[m]);
+        }
+        const int sp = st[i - unb];
+        if (sp >= 0) settle(i - unb, sp, p - 0.5f * (tgi + grad[2 * (i - unb)]) - adv[m]);
       }
     }
     // The block's last frame becomes the next block's frame 0.
     if (b0 + B < F) {
       std::copy(logs + B * nb, logs + (B + 1) * nb, logs);
-      std::copy(tg + B * nb, tg + (B + 1) * nb, tg);
+      std::copy(grad + 2 * B * nb, grad + 2 * (B + 1) * nb, grad);
     }
   }
 }

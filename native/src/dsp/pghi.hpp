@@ -44,9 +44,11 @@ class PghiWorkspace {
                          float*, PghiWorkspace&);
   int nb_ = 0, n_fft_ = 0, hop_ = 0;
   int64_t frames_ = 0, block_ = 0;  // whole spectrogram / one block, in frames
-  std::vector<float> frame_peak_, adv_, logs_, tg_, fg_;
-  std::vector<uint8_t> flip_, done_;
-  std::vector<int16_t> bucket_;
+  std::vector<float> frame_peak_, adv_, logs_;
+  std::vector<float> grad_;     // per bin: time gradient, frequency gradient (adjacent)
+  std::vector<int16_t> state_;  // per bin: bucket, side-lobe flip, settled (see pghi.cpp)
+  std::vector<float> tg_row_, fg_row_;  // one frame, as the gradient functions write them
+  std::vector<uint8_t> flip_row_;
   std::vector<int32_t> owner_, count_, order_;
   // The bucket queue: a LIFO list per bucket (all heads -1 whenever the queue is empty).
   std::vector<int32_t> head_, next_;
