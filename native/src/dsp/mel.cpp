@@ -102,17 +102,21 @@ MelInverse::MelInverse(const float* fb, int n_mels, int n_bins) : n_mels_(n_mels
 }
 
 namespace {
-// out[0..F) of bins k..k+rows from the plain loop: the reference, and the edges of the
-// blocked kernel below.
-inline void mel_inverse_rows(const float* pinv, int M, const float* mel, int64_t F, int k0,
-                             int rows, int64_t t0, float* lin) {
-  for (int k = k0; k < k0 + rows; ++k) {
+// Bins [k0, k1), frames [t0, F): the plain loop, for the edges of the blocked kernel below.
+// Written exactly as the blocked kernel's sums (accumulate over m in order, product then
+// add), so every output has the same bits whichever part of the kernel computes it.
+inline void mel_inverse_plain(const float* pinv, int M, const float* mel, int64_t F, int k0,
+                              int k1, int64_t t0, float* lin) {
+  for (int k = k0; k < k1; ++k) {
+    float* out = lin + k * F;
+    std::fill(out + t0, out + F, 0.0f);
     const float* p = pinv + static_cast<size_t>(k) * M;
-    for (int64_t t = t0; t < F; ++t) {
-      float acc = 0.0f;
-      for (int m = 0; m < M; ++m) acc += p[m] * mel[m * F + t];
-      lin[k * F + t] = std::max(acc, 0.0f);
+    for (int m = 0; m < M; ++m) {
+      const float c = p[m];
+      const float* row = mel + m * F;
+      for (int64_t t = t0; t < F; ++t) out[t] += c * row[t];
     }
+    for (int64_t t = t0; t < F; ++t) out[t] = std::max(out[t], 0.0f);
   }
 }
 }  // namespace
@@ -149,10 +153,10 @@ void MelInverse::apply(const float* mel, int64_t F, float* lin) const {
         std::memcpy(lin + (k + j) * F + t + 8, &a1, sizeof a1);
       }
     }
-    if (F16 < F) mel_inverse_rows(pinv_.data(), M, mel, F, k, kRows, F16, lin);
+    if (F16 < F) mel_inverse_plain(pinv_.data(), M, mel, F, k, k + kRows, F16, lin);
   }
 #endif
-  mel_inverse_rows(pinv_.data(), M, mel, F, k, n_bins_ - k, 0, lin);
+  mel_inverse_plain(pinv_.data(), M, mel, F, k, n_bins_, 0, lin);
 }
 
 void MelInverse::apply_frame(const float* mel, float* lin) const {
