@@ -28,38 +28,41 @@ constexpr int kFlipBit = 0x400;
 constexpr int kSettled = -0x8000;
 static_assert(BucketQueue::kBuckets == kBucketMask + 1, "bucket must fit the state's low bits");
 
-// BucketQueue's order (highest bucket first, LIFO within a bucket) over the workspace's
-// arrays, with the summary of non-empty words in a register: integration pops once per bin,
+// BucketQueue's order (highest bucket first, LIFO within a bucket), but each bucket is a
+// stack in its own stretch of one array, sized beforehand from the counts of the block's loud
+// bins (each is pushed at most once): a pop reads the slot its bucket's last push wrote,
+// usually still in L1, where a linked list's next-pointer is a load from anywhere in the
+// block. The summary of non-empty words stays in a register. Integration pops once per bin,
 // and this loop is most of PGHI's time.
 class Heap {
  public:
   static constexpr int kWords = kBuckets / 64;
-  Heap(int32_t* head, int32_t* next) : head_(head), next_(next) {}
+  // top[b] = bottom[b] = start of bucket b's stretch of `stack`.
+  Heap(int32_t* top, const int32_t* bottom, uint64_t* stack)
+      : top_(top), bottom_(bottom), stack_(stack) {}
   bool empty() const { return summary_ == 0; }
-  void push(int32_t item, int bucket) {
-    next_[item] = head_[bucket];
-    head_[bucket] = item;
+  void push(uint64_t item, int bucket) {
+    stack_[top_[bucket]++] = item;
     const int w = bucket >> 6;
     used_[w] |= uint64_t(1) << (bucket & 63);
     summary_ |= 1u << w;
   }
-  int32_t pop() {
+  uint64_t pop() {
     const int w = highest_bit(summary_);
     const int b = w * 64 + highest_bit(used_[w]);
-    const int32_t item = head_[b];
-    const int32_t after = next_[item];
-    head_[b] = after;
-    if (after < 0) {
+    const int32_t t = --top_[b];
+    if (t == bottom_[b]) {
       used_[w] &= ~(uint64_t(1) << (b & 63));
       if (!used_[w]) summary_ &= ~(1u << w);
     }
-    return item;
+    return stack_[t];
   }
 
  private:
   static_assert(kWords <= 32, "summary is one 32-bit word");
-  int32_t* head_;
-  int32_t* next_;
+  int32_t* top_;
+  const int32_t* bottom_;
+  uint64_t* stack_;
   uint64_t used_[kWords] = {};
   uint32_t summary_ = 0;
 };
@@ -85,14 +88,15 @@ void PghiWorkspace::reserve(const StftPlan& plan, int64_t n_frames) {
     grad_.assign(2 * cap, 0.0f);
     state_.assign(cap, 0);
     order_.assign(cap, 0);
-    next_.assign(cap, -1);
+    stack_.assign(cap, 0);
   }
   owner_.resize(static_cast<size_t>(nb));
   tg_row_.resize(static_cast<size_t>(nb));
   fg_row_.resize(static_cast<size_t>(nb));
   flip_row_.resize(static_cast<size_t>(nb));
   count_.resize(kBuckets + kQuietTallies);
-  head_.assign(kBuckets, -1);
+  top_.assign(kBuckets, 0);
+  bottom_.assign(kBuckets, 0);
 }
 
 bool PghiWorkspace::fits(const StftPlan& plan, int64_t n_frames) const {
@@ -143,7 +147,8 @@ void pghi_phase(const StftPlan& plan, const float* mag, SpecLayout lay, int64_t 
   uint8_t* flr = ws.flip_row_.data();
   int32_t* count = ws.count_.data();
   int32_t* order = ws.order_.data();
-  Heap q(ws.head_.data(), ws.next_.data());
+  int32_t* top = ws.top_.data();
+  int32_t* bottom = ws.bottom_.data();
 
   for (int64_t b0 = 0, B = 0; b0 < F; b0 += B) {
     // End the block at the quietest frame of its second half, so that seams fall in quiet
@@ -197,6 +202,19 @@ void pghi_phase(const StftPlan& plan, const float* mag, SpecLayout lay, int64_t 
     };
     std::fill(count, count + kBuckets + kQuietTallies, 0);
     for (size_t i = lo; i < end; ++i) ++count[key(i)];
+    // The queue's stacks: room for every loud bin of the block and of the previous frame.
+    std::fill(top, top + kBuckets, 0);
+    if (has_prev)
+      for (int m = 0; m < nb; ++m)
+        if (logs[m] > thresh) ++top[bucket_of(logs[m], thresh, inv_range)];
+    for (int b = 0, acc = 0; b < kBuckets; ++b) {
+      const int c = top[b] + count[kBuckets - 1 - b];
+      bottom[b] = top[b] = acc;
+      acc += c;
+    }
+    Heap q(top, bottom, ws.stack_.data());
+    // Queue items carry their bin beside their index, so that a pop needs no division.
+    auto item = [](uint32_t i, uint32_t m) { return uint64_t(m) << 32 | i; };
     int32_t live = 0;
     for (int k = 0, acc = 0; k < kBuckets + kQuietTallies; ++k) {
       const int c = count[k];
@@ -208,13 +226,13 @@ void pghi_phase(const StftPlan& plan, const float* mag, SpecLayout lay, int64_t 
 
     if (has_prev)
       for (int m = 0; m < nb; ++m)
-        if (logs[m] > thresh) q.push(m, bucket_of(logs[m], thresh, inv_range));
+        if (logs[m] > thresh) q.push(item(m, m), bucket_of(logs[m], thresh, inv_range));
 
     const int64_t base = (b0 - 1) * nb;  // local index i <-> P[base + i]
-    auto settle = [&](uint32_t j, int sj, float phase) {
+    auto settle = [&](uint32_t j, uint32_t mj, int sj, float phase) {
       P[base + j] = wrap_phase(phase);
       st[j] = static_cast<int16_t>(sj | kSettled);
-      q.push(static_cast<int32_t>(j), sj & kBucketMask);
+      q.push(item(j, mj), sj & kBucketMask);
     };
     // Which neighbours are still open is data, but branches on it beat branch-free settles
     // (measured): speculation runs ahead into the next pops, whose loads miss the L1.
@@ -223,34 +241,34 @@ void pghi_phase(const StftPlan& plan, const float* mag, SpecLayout lay, int64_t 
       const uint32_t seed_i = static_cast<uint32_t>(order[sidx]);
       if (st[seed_i] < 0) continue;
       const uint32_t slt = seed_i / unb;
-      settle(seed_i, st[seed_i],
+      settle(seed_i, seed_i - slt * unb, st[seed_i],
              hashed_phase(seed, b0 - 1 + slt, static_cast<int>(seed_i - slt * unb)));
       while (!q.empty()) {
-        const uint32_t i = static_cast<uint32_t>(q.pop());
-        const uint32_t m = i % unb;
+        const uint64_t it = q.pop();
+        const uint32_t i = static_cast<uint32_t>(it), m = static_cast<uint32_t>(it >> 32);
         const float p = P[base + i];
         const float tgi = grad[2 * i], fgi = grad[2 * i + 1];
         if (i < unb) {  // previous block's frame: forward in time only
           const int sn = st[i + unb];
-          if (sn >= 0) settle(i + unb, sn, p + 0.5f * (tgi + grad[2 * (i + unb)]) + adv[m]);
+          if (sn >= 0) settle(i + unb, m, sn, p + 0.5f * (tgi + grad[2 * (i + unb)]) + adv[m]);
           continue;
         }
         if (m + 1 < unb) {
           const int sr = st[i + 1];
           if (sr >= 0)
-            settle(i + 1, sr, p + 0.5f * (fgi + grad[2 * (i + 1) + 1]) + ((st[i] & kFlipBit) ? kPi : 0.0f));
+            settle(i + 1, m + 1, sr, p + 0.5f * (fgi + grad[2 * (i + 1) + 1]) + ((st[i] & kFlipBit) ? kPi : 0.0f));
         }
         if (m > 0) {
           const int sl = st[i - 1];
           if (sl >= 0)
-            settle(i - 1, sl, p - 0.5f * (fgi + grad[2 * (i - 1) + 1]) - ((sl & kFlipBit) ? kPi : 0.0f));
+            settle(i - 1, m - 1, sl, p - 0.5f * (fgi + grad[2 * (i - 1) + 1]) - ((sl & kFlipBit) ? kPi : 0.0f));
         }
         if (i + unb < uend) {
           const int sn = st[i + unb];
-          if (sn >= 0) settle(i + unb, sn, p + 0.5f * (tgi + grad[2 * (i + unb)]) + adv[m]);
+          if (sn >= 0) settle(i + unb, m, sn, p + 0.5f * (tgi + grad[2 * (i + unb)]) + adv[m]);
         }
         const int sp = st[i - unb];
-        if (sp >= 0) settle(i - unb, sp, p - 0.5f * (tgi + grad[2 * (i - unb)]) - adv[m]);
+        if (sp >= 0) settle(i - unb, m, sp, p - 0.5f * (tgi + grad[2 * (i - unb)]) - adv[m]);
       }
     }
     // The block's last frame becomes the next block's frame 0.
