@@ -38,16 +38,16 @@ class Heap {
  public:
   static constexpr int kWords = kBuckets / 64;
   // top[b] = bottom[b] = start of bucket b's stretch of `stack`.
-  Heap(int32_t* top, const int32_t* bottom, uint64_t* stack)
+  Heap(int32_t* top, const int32_t* bottom, uint32_t* stack)
       : top_(top), bottom_(bottom), stack_(stack) {}
   bool empty() const { return summary_ == 0; }
-  void push(uint64_t item, int bucket) {
+  void push(uint32_t item, int bucket) {
     stack_[top_[bucket]++] = item;
     const int w = bucket >> 6;
     used_[w] |= uint64_t(1) << (bucket & 63);
     summary_ |= 1u << w;
   }
-  uint64_t pop() {
+  uint32_t pop() {
     const int w = highest_bit(summary_);
     const int b = w * 64 + highest_bit(used_[w]);
     const int32_t t = --top_[b];
@@ -62,7 +62,7 @@ class Heap {
   static_assert(kWords <= 32, "summary is one 32-bit word");
   int32_t* top_;
   const int32_t* bottom_;
-  uint64_t* stack_;
+  uint32_t* stack_;
   uint64_t used_[kWords] = {};
   uint32_t summary_ = 0;
 };
@@ -84,11 +84,15 @@ void PghiWorkspace::reserve(const StftPlan& plan, int64_t n_frames) {
   if (block > block_) {
     block_ = block;
     const size_t cap = static_cast<size_t>(block_ + 2) * nb;
+    // Integration rows: a settled row before frame 0 and one after the block, each nb + 1
+    // wide with a settled last column (see pghi_phase).
+    const size_t pcap = static_cast<size_t>(block_ + 3) * (nb + 1);
     logs_.assign(cap, 0.0f);
-    grad_.assign(2 * cap, 0.0f);
-    state_.assign(cap, 0);
-    order_.assign(cap, 0);
-    stack_.assign(cap, 0);
+    grad_.assign(3 * pcap, 0.0f);
+    phase_.assign(pcap, 0.0f);
+    state_.assign(pcap, 0);
+    order_.assign(pcap, 0);
+    stack_.assign(pcap, 0);
   }
   owner_.resize(static_cast<size_t>(nb));
   tg_row_.resize(static_cast<size_t>(nb));
@@ -140,15 +144,24 @@ void pghi_phase(const StftPlan& plan, const float* mag, SpecLayout lay, int64_t 
   // B+1 the frame after it (its log-magnitude only, for the centred difference).
   const int64_t Bmax = std::min<int64_t>(kBlockFrames, F);
   float* logs = ws.logs_.data();
-  float* grad = ws.grad_.data();  // grad[2*i]: time gradient, grad[2*i+1]: frequency gradient
-  int16_t* st = ws.state_.data();
-  float* tgr = ws.tg_row_.data();
-  float* fgr = ws.fg_row_.data();
-  uint8_t* flr = ws.flip_row_.data();
   int32_t* count = ws.count_.data();
   int32_t* order = ws.order_.data();
   int32_t* top = ws.top_.data();
   int32_t* bottom = ws.bottom_.data();
+  float* tgr = ws.tg_row_.data();
+  float* fgr = ws.fg_row_.data();
+  uint8_t* flr = ws.flip_row_.data();
+  // Integration state, frame-major with rows S = nb + 1 wide: local frame lt, bin m at
+  // lt * S + m, for lt = -1 .. B + 1. Row -1, row B + 1 and column nb are settled sentinels,
+  // so stepping to a neighbour needs no range check (the previous frame's bins, also
+  // settled, then only ever step forward, as they should). Per bin: the time gradient, the
+  // frequency gradient and the bin's phase advance side by side (grad), the state (st), the
+  // phase (ph, copied out per block).
+  const int S = nb + 1;
+  float* grad = ws.grad_.data() + 3 * S;
+  int16_t* st = ws.state_.data() + S;
+  float* ph = ws.phase_.data() + S;
+  std::fill(st - S, st + S, static_cast<int16_t>(kSettled));  // rows -1 and 0
 
   for (int64_t b0 = 0, B = 0; b0 < F; b0 += B) {
     // End the block at the quietest frame of its second half, so that seams fall in quiet
@@ -167,7 +180,6 @@ void pghi_phase(const StftPlan& plan, const float* mag, SpecLayout lay, int64_t 
       const int64_t t = std::min<int64_t>(b0 - 1 + lt, F - 1);
       log_magnitudes(mag + t * lay.frame, nb, lay.bin, logs + lt * nb);
     }
-    for (int m = 0; m < nb; ++m) st[m] = static_cast<int16_t>(kSettled);  // the previous frame is fixed
     for (int64_t lt = 1; lt <= B; ++lt) {
       const float* sl = logs + lt * nb;
       time_gradient(sl, nb, n_fft, hop, gamma, tgr);
@@ -176,32 +188,34 @@ void pghi_phase(const StftPlan& plan, const float* mag, SpecLayout lay, int64_t 
       const float* sp = logs + (has_prev || lt > 1 ? lt - 1 : lt) * nb;
       const float* sn = logs + (lt + 1) * nb;
       freq_gradient(sp, sn, 2.0f, nb, n_fft, hop, gamma, fgr);
-      // Interleave the gradients and build the states (quiet bins settled), then give the
-      // quiet bins their random phase. Branch-free but for the last: quiet bins come in runs.
-      float* gl = grad + 2 * lt * nb;
-      int16_t* stl = st + lt * nb;
+      // Interleave, and build the states (quiet bins settled, with their random phase).
+      float* gl = grad + 3 * lt * S;
+      int16_t* stl = st + lt * S;
       for (int m = 0; m < nb; ++m) {
-        gl[2 * m] = tgr[m];
-        gl[2 * m + 1] = fgr[m];
+        gl[3 * m] = tgr[m];
+        gl[3 * m + 1] = fgr[m];
+        gl[3 * m + 2] = adv[m];
         const int s = bucket_of(sl[m], thresh, inv_range) | (flr[m] ? kFlipBit : 0);
         stl[m] = static_cast<int16_t>(sl[m] > thresh ? s : s | kSettled);
       }
+      stl[nb] = static_cast<int16_t>(kSettled);
       const int64_t t = b0 - 1 + lt;
-      float* pt = P + t * nb;
+      float* pl = ph + lt * S;
       for (int m = 0; m < nb; ++m)
-        if (stl[m] < 0) pt[m] = hashed_phase(seed, t, m);
+        if (stl[m] < 0) pl[m] = hashed_phase(seed, t, m);
     }
+    std::fill(st + (B + 1) * S, st + (B + 2) * S, static_cast<int16_t>(kSettled));
 
     // Order seeds by descending bucket: a stable counting sort, so equal buckets keep index
-    // order. Sort keys: kBuckets-1-bucket for loud bins, past kBuckets for quiet ones, which
-    // land after every loud bin and are never read as seeds.
-    const size_t lo = static_cast<size_t>(nb), end = static_cast<size_t>(B + 1) * nb;
-    auto key = [&](size_t i) {
+    // order. Sort keys: kBuckets-1-bucket for loud bins, past kBuckets for settled ones
+    // (quiet bins, sentinels), which land after every loud bin and are never read as seeds.
+    const uint32_t lo = static_cast<uint32_t>(S), end = static_cast<uint32_t>((B + 1) * S);
+    auto key = [&](uint32_t i) {
       const int s = st[i];
       return s < 0 ? kBuckets + static_cast<int>(i % kQuietTallies) : kBuckets - 1 - (s & kBucketMask);
     };
     std::fill(count, count + kBuckets + kQuietTallies, 0);
-    for (size_t i = lo; i < end; ++i) ++count[key(i)];
+    for (uint32_t i = lo; i < end; ++i) ++count[key(i)];
     // The queue's stacks: room for every loud bin of the block and of the previous frame.
     std::fill(top, top + kBuckets, 0);
     if (has_prev)
@@ -213,8 +227,6 @@ void pghi_phase(const StftPlan& plan, const float* mag, SpecLayout lay, int64_t 
       acc += c;
     }
     Heap q(top, bottom, ws.stack_.data());
-    // Queue items carry their bin beside their index, so that a pop needs no division.
-    auto item = [](uint32_t i, uint32_t m) { return uint64_t(m) << 32 | i; };
     int32_t live = 0;
     for (int k = 0, acc = 0; k < kBuckets + kQuietTallies; ++k) {
       const int c = count[k];
@@ -222,59 +234,46 @@ void pghi_phase(const StftPlan& plan, const float* mag, SpecLayout lay, int64_t 
       acc += c;
       if (k == kBuckets - 1) live = acc;
     }
-    for (size_t i = lo; i < end; ++i) order[count[key(i)]++] = static_cast<int32_t>(i);
+    for (uint32_t i = lo; i < end; ++i) order[count[key(i)]++] = static_cast<int32_t>(i);
 
     if (has_prev)
       for (int m = 0; m < nb; ++m)
-        if (logs[m] > thresh) q.push(item(m, m), bucket_of(logs[m], thresh, inv_range));
+        if (logs[m] > thresh) q.push(static_cast<uint32_t>(m), bucket_of(logs[m], thresh, inv_range));
 
-    const int64_t base = (b0 - 1) * nb;  // local index i <-> P[base + i]
-    auto settle = [&](uint32_t j, uint32_t mj, int sj, float phase) {
-      P[base + j] = wrap_phase(phase);
+    // Indices are signed: a bin of the previous frame looks back into row -1.
+    auto settle = [&](int32_t j, int sj, float phase) {
+      ph[j] = wrap_phase(phase);
       st[j] = static_cast<int16_t>(sj | kSettled);
-      q.push(item(j, mj), sj & kBucketMask);
+      q.push(static_cast<uint32_t>(j), sj & kBucketMask);
     };
-    // Which neighbours are still open is data, but branches on it beat branch-free settles
-    // (measured): speculation runs ahead into the next pops, whose loads miss the L1.
-    const uint32_t unb = static_cast<uint32_t>(nb), uend = static_cast<uint32_t>(end);
     for (int32_t sidx = 0; sidx < live; ++sidx) {
-      const uint32_t seed_i = static_cast<uint32_t>(order[sidx]);
+      const int32_t seed_i = order[sidx];
       if (st[seed_i] < 0) continue;
-      const uint32_t slt = seed_i / unb;
-      settle(seed_i, seed_i - slt * unb, st[seed_i],
-             hashed_phase(seed, b0 - 1 + slt, static_cast<int>(seed_i - slt * unb)));
+      const int32_t slt = seed_i / S;
+      settle(seed_i, st[seed_i], hashed_phase(seed, b0 - 1 + slt, seed_i - slt * S));
       while (!q.empty()) {
-        const uint64_t it = q.pop();
-        const uint32_t i = static_cast<uint32_t>(it), m = static_cast<uint32_t>(it >> 32);
-        const float p = P[base + i];
-        const float tgi = grad[2 * i], fgi = grad[2 * i + 1];
-        if (i < unb) {  // previous block's frame: forward in time only
-          const int sn = st[i + unb];
-          if (sn >= 0) settle(i + unb, m, sn, p + 0.5f * (tgi + grad[2 * (i + unb)]) + adv[m]);
-          continue;
-        }
-        if (m + 1 < unb) {
-          const int sr = st[i + 1];
-          if (sr >= 0)
-            settle(i + 1, m + 1, sr, p + 0.5f * (fgi + grad[2 * (i + 1) + 1]) + ((st[i] & kFlipBit) ? kPi : 0.0f));
-        }
-        if (m > 0) {
-          const int sl = st[i - 1];
-          if (sl >= 0)
-            settle(i - 1, m - 1, sl, p - 0.5f * (fgi + grad[2 * (i - 1) + 1]) - ((sl & kFlipBit) ? kPi : 0.0f));
-        }
-        if (i + unb < uend) {
-          const int sn = st[i + unb];
-          if (sn >= 0) settle(i + unb, m, sn, p + 0.5f * (tgi + grad[2 * (i + unb)]) + adv[m]);
-        }
-        const int sp = st[i - unb];
-        if (sp >= 0) settle(i - unb, m, sp, p - 0.5f * (tgi + grad[2 * (i - unb)]) - adv[m]);
+        const int32_t i = static_cast<int32_t>(q.pop());
+        const float p = ph[i];
+        const float* gi = grad + 3 * i;
+        const int si = st[i];
+        // Up, down, forward, back; each reads the state after the previous one's write.
+        const int sr = st[i + 1];
+        if (sr >= 0) settle(i + 1, sr, p + 0.5f * (gi[1] + gi[4]) + ((si & kFlipBit) ? kPi : 0.0f));
+        const int sl = st[i - 1];
+        if (sl >= 0) settle(i - 1, sl, p - 0.5f * (gi[1] + gi[-2]) - ((sl & kFlipBit) ? kPi : 0.0f));
+        const int sn = st[i + S];
+        if (sn >= 0) settle(i + S, sn, p + 0.5f * (gi[0] + gi[3 * S]) + gi[2]);
+        const int sp = st[i - S];
+        if (sp >= 0) settle(i - S, sp, p - 0.5f * (gi[0] + gi[-3 * S]) - gi[2]);
       }
     }
+    for (int64_t lt = 1; lt <= B; ++lt)
+      std::copy(ph + lt * S, ph + lt * S + nb, P + (b0 - 1 + lt) * nb);
     // The block's last frame becomes the next block's frame 0.
     if (b0 + B < F) {
       std::copy(logs + B * nb, logs + (B + 1) * nb, logs);
-      std::copy(grad + 2 * B * nb, grad + 2 * (B + 1) * nb, grad);
+      std::copy(grad + 3 * B * S, grad + 3 * (B + 1) * S, grad);
+      std::copy(ph + B * S, ph + (B + 1) * S, ph);
     }
   }
 }

@@ -45,14 +45,15 @@ class PghiWorkspace {
   int nb_ = 0, n_fft_ = 0, hop_ = 0;
   int64_t frames_ = 0, block_ = 0;  // whole spectrogram / one block, in frames
   std::vector<float> frame_peak_, adv_, logs_;
-  std::vector<float> grad_;     // per bin: time gradient, frequency gradient (adjacent)
+  std::vector<float> grad_;     // per bin: time gradient, frequency gradient, phase advance
+  std::vector<float> phase_;    // per bin, copied to the output per block
   std::vector<int16_t> state_;  // per bin: bucket, side-lobe flip, settled (see pghi.cpp)
   std::vector<float> tg_row_, fg_row_;  // one frame, as the gradient functions write them
   std::vector<uint8_t> flip_row_;
   std::vector<int32_t> owner_, count_, order_;
   // The bucket queue: a stack per bucket, each in its stretch of stack_.
   std::vector<int32_t> top_, bottom_;
-  std::vector<uint64_t> stack_;
+  std::vector<uint32_t> stack_;
 };
 
 }  // namespace fk::dsp
