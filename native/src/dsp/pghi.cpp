@@ -15,9 +15,6 @@ namespace {
 // 513 bins are about 2 MB of state. Blocks end at quiet frames (see below).
 constexpr int64_t kBlockFrames = 128;
 constexpr int kBuckets = BucketQueue::kBuckets;
-// Quiet bins are counted in this many separate tallies (by index), so that a run of them does
-// not chain every increment through one memory location.
-constexpr int kQuietTallies = 8;
 
 // A bin's integration state in one int16, so that the heap loop reads one value per
 // neighbour: its bucket (bits 0-9), whether stepping from it to the next bin crosses a zero
@@ -28,44 +25,72 @@ constexpr int kFlipBit = 0x400;
 constexpr int kSettled = -0x8000;
 static_assert(BucketQueue::kBuckets == kBucketMask + 1, "bucket must fit the state's low bits");
 
-// BucketQueue's order (highest bucket first, LIFO within a bucket), but each bucket is a
-// stack in its own stretch of one array, sized beforehand from the counts of the block's loud
-// bins (each is pushed at most once): a pop reads the slot its bucket's last push wrote,
-// usually still in L1, where a linked list's next-pointer is a load from anywhere in the
-// block. The summary of non-empty words stays in a register. Integration pops once per bin,
-// and this loop is most of PGHI's time.
+// BucketQueue's order (highest bucket first, LIFO within a bucket) over the workspace's
+// arrays, with the summary of non-empty words in a register: integration pops once per bin,
+// and this loop is most of PGHI's time. Every bucket's list ends empty (head -1) when the
+// queue does, so nothing needs clearing between floods or calls.
 class Heap {
  public:
   static constexpr int kWords = kBuckets / 64;
-  // top[b] = bottom[b] = start of bucket b's stretch of `stack`.
-  Heap(int32_t* top, const int32_t* bottom, uint32_t* stack)
-      : top_(top), bottom_(bottom), stack_(stack) {}
+  Heap(int32_t* head, int32_t* next) : head_(head), next_(next) {}
   bool empty() const { return summary_ == 0; }
-  void push(uint32_t item, int bucket) {
-    stack_[top_[bucket]++] = item;
+  void push(int32_t item, int bucket) {
+    next_[item] = head_[bucket];
+    head_[bucket] = item;
     const int w = bucket >> 6;
     used_[w] |= uint64_t(1) << (bucket & 63);
     summary_ |= 1u << w;
   }
-  uint32_t pop() {
+  int32_t pop() {
     const int w = highest_bit(summary_);
     const int b = w * 64 + highest_bit(used_[w]);
-    const int32_t t = --top_[b];
-    if (t == bottom_[b]) {
+    const int32_t item = head_[b];
+    const int32_t after = next_[item];
+    head_[b] = after;
+    if (after < 0) {
       used_[w] &= ~(uint64_t(1) << (b & 63));
       if (!used_[w]) summary_ &= ~(1u << w);
     }
-    return stack_[t];
+    return item;
   }
 
  private:
   static_assert(kWords <= 32, "summary is one 32-bit word");
-  int32_t* top_;
-  const int32_t* bottom_;
-  uint32_t* stack_;
+  int32_t* head_;
+  int32_t* next_;
   uint64_t used_[kWords] = {};
   uint32_t summary_ = 0;
 };
+
+// Seeds go in (descending bucket, ascending index) order. Nearly every loud bin is reached
+// from the first seed, so rather than sorting the whole block up front, the first seed comes
+// from a scan and only the bins still open after its flood are sorted. Scans go in chunks
+// whose test vectorises; the few chunks that hit are searched one by one.
+constexpr int kChunk = 32;
+
+// Largest bucket among open bins of st[lo, end), -1 if none.
+int max_open_bucket(const int16_t* st, int32_t lo, int32_t end) {
+  int best = -1;
+  for (int32_t i = lo; i < end; ++i) {
+    const int s = st[i];
+    best = std::max(best, s >= 0 ? (s & kBucketMask) : -1);
+  }
+  return best;
+}
+
+// First open bin of st[lo, end) in bucket b (which one holds).
+int32_t first_open_in_bucket(const int16_t* st, int32_t lo, int32_t end, int b) {
+  const int16_t a = static_cast<int16_t>(b), c = static_cast<int16_t>(b | kFlipBit);
+  int32_t i = lo;
+  for (; i + kChunk <= end; i += kChunk) {
+    int hit = 0;
+    for (int j = 0; j < kChunk; ++j) hit |= (st[i + j] == a) | (st[i + j] == c);
+    if (hit) break;
+  }
+  for (; i < end; ++i)
+    if (st[i] == a || st[i] == c) return i;
+  return -1;
+}
 }  // namespace
 
 void PghiWorkspace::reserve(const StftPlan& plan, int64_t n_frames) {
@@ -92,15 +117,15 @@ void PghiWorkspace::reserve(const StftPlan& plan, int64_t n_frames) {
     phase_.assign(pcap, 0.0f);
     state_.assign(pcap, 0);
     order_.assign(pcap, 0);
-    stack_.assign(pcap, 0);
+    seeds_.assign(pcap, 0);
+    next_.assign(pcap, -1);
   }
   owner_.resize(static_cast<size_t>(nb));
   tg_row_.resize(static_cast<size_t>(nb));
   fg_row_.resize(static_cast<size_t>(nb));
   flip_row_.resize(static_cast<size_t>(nb));
-  count_.resize(kBuckets + kQuietTallies);
-  top_.assign(kBuckets, 0);
-  bottom_.assign(kBuckets, 0);
+  count_.resize(kBuckets);
+  head_.assign(kBuckets, -1);
 }
 
 bool PghiWorkspace::fits(const StftPlan& plan, int64_t n_frames) const {
@@ -146,8 +171,6 @@ void pghi_phase(const StftPlan& plan, const float* mag, SpecLayout lay, int64_t 
   float* logs = ws.logs_.data();
   int32_t* count = ws.count_.data();
   int32_t* order = ws.order_.data();
-  int32_t* top = ws.top_.data();
-  int32_t* bottom = ws.bottom_.data();
   float* tgr = ws.tg_row_.data();
   float* fgr = ws.fg_row_.data();
   uint8_t* flr = ws.flip_row_.data();
@@ -206,53 +229,22 @@ void pghi_phase(const StftPlan& plan, const float* mag, SpecLayout lay, int64_t 
     }
     std::fill(st + (B + 1) * S, st + (B + 2) * S, static_cast<int16_t>(kSettled));
 
-    // Order seeds by descending bucket: a stable counting sort, so equal buckets keep index
-    // order. Sort keys: kBuckets-1-bucket for loud bins, past kBuckets for settled ones
-    // (quiet bins, sentinels), which land after every loud bin and are never read as seeds.
-    const uint32_t lo = static_cast<uint32_t>(S), end = static_cast<uint32_t>((B + 1) * S);
-    auto key = [&](uint32_t i) {
-      const int s = st[i];
-      return s < 0 ? kBuckets + static_cast<int>(i % kQuietTallies) : kBuckets - 1 - (s & kBucketMask);
-    };
-    std::fill(count, count + kBuckets + kQuietTallies, 0);
-    for (uint32_t i = lo; i < end; ++i) ++count[key(i)];
-    // The queue's stacks: room for every loud bin of the block and of the previous frame.
-    std::fill(top, top + kBuckets, 0);
+    Heap q(ws.head_.data(), ws.next_.data());
     if (has_prev)
       for (int m = 0; m < nb; ++m)
-        if (logs[m] > thresh) ++top[bucket_of(logs[m], thresh, inv_range)];
-    for (int b = 0, acc = 0; b < kBuckets; ++b) {
-      const int c = top[b] + count[kBuckets - 1 - b];
-      bottom[b] = top[b] = acc;
-      acc += c;
-    }
-    Heap q(top, bottom, ws.stack_.data());
-    int32_t live = 0;
-    for (int k = 0, acc = 0; k < kBuckets + kQuietTallies; ++k) {
-      const int c = count[k];
-      count[k] = acc;
-      acc += c;
-      if (k == kBuckets - 1) live = acc;
-    }
-    for (uint32_t i = lo; i < end; ++i) order[count[key(i)]++] = static_cast<int32_t>(i);
-
-    if (has_prev)
-      for (int m = 0; m < nb; ++m)
-        if (logs[m] > thresh) q.push(static_cast<uint32_t>(m), bucket_of(logs[m], thresh, inv_range));
+        if (logs[m] > thresh) q.push(m, bucket_of(logs[m], thresh, inv_range));
 
     // Indices are signed: a bin of the previous frame looks back into row -1.
     auto settle = [&](int32_t j, int sj, float phase) {
       ph[j] = wrap_phase(phase);
       st[j] = static_cast<int16_t>(sj | kSettled);
-      q.push(static_cast<uint32_t>(j), sj & kBucketMask);
+      q.push(j, sj & kBucketMask);
     };
-    for (int32_t sidx = 0; sidx < live; ++sidx) {
-      const int32_t seed_i = order[sidx];
-      if (st[seed_i] < 0) continue;
+    auto flood = [&](int32_t seed_i) {
       const int32_t slt = seed_i / S;
       settle(seed_i, st[seed_i], hashed_phase(seed, b0 - 1 + slt, seed_i - slt * S));
       while (!q.empty()) {
-        const int32_t i = static_cast<int32_t>(q.pop());
+        const int32_t i = q.pop();
         const float p = ph[i];
         const float* gi = grad + 3 * i;
         const int si = st[i];
@@ -266,6 +258,38 @@ void pghi_phase(const StftPlan& plan, const float* mag, SpecLayout lay, int64_t 
         const int sp = st[i - S];
         if (sp >= 0) settle(i - S, sp, p - 0.5f * (gi[0] + gi[-3 * S]) - gi[2]);
       }
+    };
+    const int32_t lo = S, end = static_cast<int32_t>((B + 1) * S);
+    const int top = max_open_bucket(st, lo, end);
+    if (top >= 0) {
+      flood(first_open_in_bucket(st, lo, end, top));
+      // The bins still open, in index order, then stably by descending bucket.
+      int32_t n_open = 0;
+      for (int32_t i = lo; i < end; i += kChunk) {
+        const int32_t e = std::min(end, i + kChunk);
+        int any = 0;
+        for (int32_t j = i; j < e; ++j) any |= st[j] >= 0;
+        if (!any) continue;
+        for (int32_t j = i; j < e; ++j)
+          if (st[j] >= 0) order[n_open++] = j;
+      }
+      if (n_open > 0) {
+        int32_t* sorted = ws.seeds_.data();
+        std::fill(count, count + kBuckets, 0);
+        for (int32_t k = 0; k < n_open; ++k) ++count[kBuckets - 1 - (st[order[k]] & kBucketMask)];
+        for (int k = 0, acc = 0; k < kBuckets; ++k) {
+          const int c = count[k];
+          count[k] = acc;
+          acc += c;
+        }
+        for (int32_t k = 0; k < n_open; ++k)
+          sorted[count[kBuckets - 1 - (st[order[k]] & kBucketMask)]++] = order[k];
+        for (int32_t k = 0; k < n_open; ++k)
+          if (st[sorted[k]] >= 0) flood(sorted[k]);
+      }
+    } else if (has_prev) {
+      // Nothing loud in the block: the previous frame still carries into it.
+      while (!q.empty()) q.pop();
     }
     for (int64_t lt = 1; lt <= B; ++lt)
       std::copy(ph + lt * S, ph + lt * S + nb, P + (b0 - 1 + lt) * nb);

@@ -51,9 +51,9 @@ class PghiWorkspace {
   std::vector<float> tg_row_, fg_row_;  // one frame, as the gradient functions write them
   std::vector<uint8_t> flip_row_;
   std::vector<int32_t> owner_, count_, order_;
-  // The bucket queue: a stack per bucket, each in its stretch of stack_.
-  std::vector<int32_t> top_, bottom_;
-  std::vector<uint32_t> stack_;
+  std::vector<int32_t> seeds_;
+  // The bucket queue: a LIFO list per bucket (all heads -1 whenever the queue is empty).
+  std::vector<int32_t> head_, next_;
 };
 
 }  // namespace fk::dsp
