@@ -93,43 +93,57 @@ int32_t first_open_in_bucket(const int16_t* st, int32_t lo, int32_t end, int b) 
 }
 }  // namespace
 
+namespace {
+// Sizes of a workspace's arrays for n_frames frames of nb bins.
+struct PghiSizes {
+  size_t frames, logs, rows, nb;
+  PghiSizes(int nb_, int64_t n_frames)
+      : frames(static_cast<size_t>(n_frames)),
+        logs(static_cast<size_t>(std::min(kBlockFrames, n_frames) + 2) * nb_),
+        // Integration rows: a settled row before frame 0 and one after the block, each
+        // nb + 1 wide with a settled last column (see pghi_phase).
+        rows(static_cast<size_t>(std::min(kBlockFrames, n_frames) + 3) * (nb_ + 1)),
+        nb(static_cast<size_t>(nb_)) {}
+};
+template <class T>
+void grow(std::vector<T>& v, size_t n) {
+  if (v.size() < n) v.resize(n);
+}
+}  // namespace
+
+// Buffers only grow, so a worker alternating between models keeps one workspace sized for
+// the largest; only the phase advances follow the plan (recomputed when it changes).
 void PghiWorkspace::reserve(const StftPlan& plan, int64_t n_frames) {
   if (fits(plan, n_frames)) return;
-  const int nb = plan.bins();
-  if (nb != nb_ || plan.n_fft() != n_fft_ || plan.hop() != hop_) {
-    adv_ = bin_advance(nb, plan.n_fft(), plan.hop());
-    nb_ = nb;
+  if (plan.bins() != nb_ || plan.n_fft() != n_fft_ || plan.hop() != hop_) {
+    adv_ = bin_advance(plan.bins(), plan.n_fft(), plan.hop());
+    nb_ = plan.bins();
     n_fft_ = plan.n_fft();
     hop_ = plan.hop();
-    frames_ = block_ = 0;
   }
-  frames_ = std::max(frames_, n_frames);
-  frame_peak_.resize(static_cast<size_t>(frames_));
-  const int64_t block = std::min(kBlockFrames, frames_);
-  if (block > block_) {
-    block_ = block;
-    const size_t cap = static_cast<size_t>(block_ + 2) * nb;
-    // Integration rows: a settled row before frame 0 and one after the block, each nb + 1
-    // wide with a settled last column (see pghi_phase).
-    const size_t pcap = static_cast<size_t>(block_ + 3) * (nb + 1);
-    logs_.assign(cap, 0.0f);
-    grad_.assign(3 * pcap, 0.0f);
-    phase_.assign(pcap, 0.0f);
-    state_.assign(pcap, 0);
-    order_.assign(pcap, 0);
-    seeds_.assign(pcap, 0);
-    next_.assign(pcap, -1);
-  }
-  owner_.resize(static_cast<size_t>(nb));
-  tg_row_.resize(static_cast<size_t>(nb));
-  fg_row_.resize(static_cast<size_t>(nb));
-  flip_row_.resize(static_cast<size_t>(nb));
-  count_.resize(kBuckets);
-  head_.assign(kBuckets, -1);
+  const PghiSizes z(nb_, n_frames);
+  grow(frame_peak_, z.frames);
+  grow(logs_, z.logs);
+  grow(grad_, 3 * z.rows);
+  grow(phase_, z.rows);
+  grow(state_, z.rows);
+  grow(order_, z.rows);
+  grow(seeds_, z.rows);
+  grow(next_, z.rows);
+  grow(owner_, z.nb);
+  grow(tg_row_, z.nb);
+  grow(fg_row_, z.nb);
+  grow(flip_row_, z.nb);
+  grow(count_, size_t(kBuckets));
+  if (head_.empty()) head_.assign(kBuckets, -1);  // and -1 again whenever the queue empties
 }
 
 bool PghiWorkspace::fits(const StftPlan& plan, int64_t n_frames) const {
-  return plan.bins() == nb_ && plan.n_fft() == n_fft_ && plan.hop() == hop_ && n_frames <= frames_;
+  if (plan.bins() != nb_ || plan.n_fft() != n_fft_ || plan.hop() != hop_ || n_frames < 1)
+    return false;
+  const PghiSizes z(nb_, n_frames);
+  return frame_peak_.size() >= z.frames && logs_.size() >= z.logs && state_.size() >= z.rows &&
+         owner_.size() >= z.nb && !head_.empty();
 }
 
 void pghi_phase(const StftPlan& plan, const float* mag, SpecLayout lay, int64_t F, float tol,

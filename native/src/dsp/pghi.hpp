@@ -34,7 +34,7 @@ class PghiWorkspace {
  public:
   PghiWorkspace() = default;
   // Makes room for n_frames frames of plan's bins; allocates only when that is more than
-  // it holds (or the plan's bins differ).
+  // it holds (buffers only grow), or a small table when the plan differs from the last one.
   void reserve(const StftPlan& plan, int64_t n_frames);
   // Whether pghi_phase on n_frames frames of plan runs without allocating.
   bool fits(const StftPlan& plan, int64_t n_frames) const;
@@ -42,8 +42,7 @@ class PghiWorkspace {
  private:
   friend void pghi_phase(const StftPlan&, const float*, SpecLayout, int64_t, float, uint64_t,
                          float*, PghiWorkspace&);
-  int nb_ = 0, n_fft_ = 0, hop_ = 0;
-  int64_t frames_ = 0, block_ = 0;  // whole spectrogram / one block, in frames
+  int nb_ = 0, n_fft_ = 0, hop_ = 0;  // the plan adv_ belongs to
   std::vector<float> frame_peak_, adv_, logs_;
   std::vector<float> grad_;     // per bin: time gradient, frequency gradient, phase advance
   std::vector<float> phase_;    // per bin, copied to the output per block

@@ -80,30 +80,44 @@ Synthesizer::Synthesizer(const FeatureSettings& s) : settings_(s) {
   inverse_ = std::make_unique<MelInverse>(fb_.data(), s.n_mels, plan_->bins());
 }
 
+namespace {
+struct SynthSizes {
+  size_t in, lin, y_full, group, scratch;
+  SynthSizes(const Synthesizer& s, int64_t n_frames) {
+    const StftPlan& plan = s.plan();
+    const size_t F = static_cast<size_t>(n_frames), nb = static_cast<size_t>(plan.bins());
+    in = static_cast<size_t>(s.settings().n_mels) * F;
+    lin = nb * F;
+    y_full = static_cast<size_t>(plan.n_fft()) + static_cast<size_t>(plan.hop()) * (F - 1);
+    group = static_cast<size_t>(plan.n_fft()) * fft_lanes();
+    scratch = plan.fft().scratch_bytes() / sizeof(float) + 16;
+  }
+};
+template <class T>
+void grow(T& v, size_t n) {
+  if (v.size() < n) v.resize(n);
+}
+}  // namespace
+
+// Buffers only grow: one workspace serves every model a worker renders.
 void SynthWorkspace::reserve(const Synthesizer& s, int64_t n_frames) {
   if (fits(s, n_frames)) return;
-  const StftPlan& plan = s.plan();
-  const int n_mels = s.settings().n_mels;
-  if (plan.n_fft() != n_fft_ || plan.hop() != hop_ || n_mels != n_mels_) {
-    n_fft_ = plan.n_fft();
-    hop_ = plan.hop();
-    n_mels_ = n_mels;
-    frames_ = 0;
-  }
-  frames_ = std::max(frames_, n_frames);
-  const size_t F = static_cast<size_t>(frames_), nb = static_cast<size_t>(plan.bins());
-  in_.resize(static_cast<size_t>(n_mels) * F);
-  lin_.resize(nb * F);
-  phase_.resize(nb * F);
-  y_full_.resize(static_cast<size_t>(n_fft_) + static_cast<size_t>(hop_) * (F - 1));
-  group_.resize(static_cast<size_t>(n_fft_) * fft_lanes());
-  fft_scratch_.resize(plan.fft().scratch_bytes() / sizeof(float) + 16);
-  pghi_.reserve(plan, frames_);
+  const SynthSizes z(s, n_frames);
+  grow(in_, z.in);
+  grow(lin_, z.lin);
+  grow(phase_, z.lin);
+  grow(y_full_, z.y_full);
+  grow(group_, z.group);
+  grow(fft_scratch_, z.scratch);
+  pghi_.reserve(s.plan(), n_frames);
 }
 
 bool SynthWorkspace::fits(const Synthesizer& s, int64_t n_frames) const {
-  return s.plan().n_fft() == n_fft_ && s.plan().hop() == hop_ && s.settings().n_mels == n_mels_ &&
-         n_frames <= frames_;
+  if (n_frames < 1) return false;
+  const SynthSizes z(s, n_frames);
+  return in_.size() >= z.in && lin_.size() >= z.lin && phase_.size() >= z.lin &&
+         y_full_.size() >= z.y_full && group_.size() >= z.group &&
+         fft_scratch_.size() >= z.scratch && pghi_.fits(s.plan(), n_frames);
 }
 
 namespace {

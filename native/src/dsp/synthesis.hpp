@@ -44,7 +44,8 @@ class SynthWorkspace {
  public:
   SynthWorkspace() = default;
   // Room for spectrograms of up to n_frames frames with s's settings; allocates only when
-  // that is more than it holds.
+  // that is more than it holds (buffers only grow, so synthesizers with different settings
+  // can share one).
   void reserve(const Synthesizer& s, int64_t n_frames);
   // Whether synthesize_into with PGHI or random phase on n_frames frames of s, and an
   // explicit length, runs without allocating.
@@ -52,8 +53,6 @@ class SynthWorkspace {
 
  private:
   friend class Synthesizer;
-  int n_fft_ = 0, hop_ = 0, n_mels_ = 0;
-  int64_t frames_ = 0;
   std::vector<float> in_, lin_, phase_, y_full_;
   AlignedFloats group_, fft_scratch_;
   PghiWorkspace pghi_;
