@@ -33,23 +33,27 @@ class Heap {
  public:
   static constexpr int kWords = kBuckets / 64;
   Heap(int32_t* head, int32_t* next) : head_(head), next_(next) {}
-  bool empty() const { return summary_ == 0; }
+  bool empty() const { return top_ < 0; }
   void push(int32_t item, int bucket) {
     next_[item] = head_[bucket];
     head_[bucket] = item;
     const int w = bucket >> 6;
     used_[w] |= uint64_t(1) << (bucket & 63);
     summary_ |= 1u << w;
+    top_ = std::max(top_, bucket);
   }
   int32_t pop() {
-    const int w = highest_bit(summary_);
-    const int b = w * 64 + highest_bit(used_[w]);
+    // The top bucket is kept in a register, so a pop starts without waiting on the bitmap
+    // the last pushes wrote; the bitmap is searched only when a bucket runs empty.
+    const int b = top_;
     const int32_t item = head_[b];
     const int32_t after = next_[item];
     head_[b] = after;
     if (after < 0) {
+      const int w = b >> 6;
       used_[w] &= ~(uint64_t(1) << (b & 63));
       if (!used_[w]) summary_ &= ~(1u << w);
+      top_ = summary_ ? highest_bit(summary_) * 64 + highest_bit(used_[highest_bit(summary_)]) : -1;
     }
     return item;
   }
@@ -60,6 +64,7 @@ class Heap {
   int32_t* next_;
   uint64_t used_[kWords] = {};
   uint32_t summary_ = 0;
+  int top_ = -1;  // highest non-empty bucket, -1 when empty
 };
 
 // Seeds go in (descending bucket, ascending index) order. Nearly every loud bin is reached
