@@ -264,6 +264,8 @@ void pghi_phase(const StftPlan& plan, const float* mag, SpecLayout lay, int64_t 
       settle(seed_i, st[seed_i], hashed_phase(seed, b0 - 1 + slt, seed_i - slt * S));
       while (!q.empty()) {
         const int32_t i = q.pop();
+        // Often every neighbour is settled already: one test instead of four branches.
+        if ((st[i + 1] & st[i - 1] & st[i + S] & st[i - S]) < 0) continue;
         const float p = ph[i];
         const float* gi = grad + 3 * i;
         const int si = st[i];
