@@ -42,6 +42,8 @@ class Heap {
     summary_ |= 1u << w;
     top_ = std::max(top_, bucket);
   }
+  // The item a pop would return now (-1 when empty): a hint for prefetching.
+  int32_t peek() const { return top_ < 0 ? -1 : head_[top_]; }
   int32_t pop() {
     // The top bucket is kept in a register, so a pop starts without waiting on the bitmap
     // the last pushes wrote; the bitmap is searched only when a bucket runs empty.
@@ -66,6 +68,14 @@ class Heap {
   uint32_t summary_ = 0;
   int top_ = -1;  // highest non-empty bucket, -1 when empty
 };
+
+inline void prefetch(const void* p) {
+#if defined(__GNUC__) || defined(__clang__)
+  __builtin_prefetch(p);
+#else
+  (void)p;
+#endif
+}
 
 // Seeds go in (descending bucket, ascending index) order. Nearly every loud bin is reached
 // from the first seed, so rather than sorting the whole block up front, the first seed comes
@@ -264,6 +274,14 @@ void pghi_phase(const StftPlan& plan, const float* mag, SpecLayout lay, int64_t 
       settle(seed_i, st[seed_i], hashed_phase(seed, b0 - 1 + slt, seed_i - slt * S));
       while (!q.empty()) {
         const int32_t i = q.pop();
+        // The next pop is likely the bin on top now (unless a louder neighbour is pushed):
+        // start loading its neighbour rows, the loads a pop otherwise waits for.
+        if (const int32_t k = q.peek(); k >= 0) {
+          prefetch(st + k - S);
+          prefetch(st + k + S);
+          prefetch(grad + 3 * (k + S));
+          prefetch(grad + 3 * (k - S));
+        }
         // Often every neighbour is settled already: one test instead of four branches.
         if ((st[i + 1] & st[i - 1] & st[i + S] & st[i - S]) < 0) continue;
         const float p = ph[i];
