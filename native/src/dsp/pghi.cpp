@@ -44,6 +44,7 @@ class Heap {
   }
   // The item a pop would return now (-1 when empty): a hint for prefetching.
   int32_t peek() const { return top_ < 0 ? -1 : head_[top_]; }
+  const int32_t* link(int32_t item) const { return next_ + item; }
   int32_t pop() {
     // The top bucket is kept in a register, so a pop starts without waiting on the bitmap
     // the last pushes wrote; the bitmap is searched only when a bucket runs empty.
@@ -277,6 +278,7 @@ void pghi_phase(const StftPlan& plan, const float* mag, SpecLayout lay, int64_t 
         // The next pop is likely the bin on top now (unless a louder neighbour is pushed):
         // start loading its neighbour rows, the loads a pop otherwise waits for.
         if (const int32_t k = q.peek(); k >= 0) {
+          prefetch(q.link(k));
           prefetch(st + k - S);
           prefetch(st + k + S);
           prefetch(grad + 3 * (k + S));
