@@ -78,6 +78,50 @@ inline void prefetch(const void* p) {
 #endif
 }
 
+// Settles seed_i (random phase) and integrates outwards from it and from whatever the queue
+// holds, until the queue is empty. A function of its own, taking everything by value, so
+// that the pointers and the queue's top stay in registers (a lambda capturing by reference
+// reloads them through its closure on every pop). Indices are signed: a bin of the previous
+// frame looks back into row -1. t0: the frame of local row 0.
+void integrate(Heap& heap, int16_t* st, float* ph, const float* grad, const int32_t S,
+               uint64_t seed, int64_t t0, int32_t seed_i) {
+  Heap q = heap;
+  auto settle = [&](int32_t j, int sj, float phase) {
+    ph[j] = wrap_phase(phase);
+    st[j] = static_cast<int16_t>(sj | kSettled);
+    q.push(j, sj & kBucketMask);
+  };
+  const int32_t slt = seed_i / S;
+  settle(seed_i, st[seed_i], hashed_phase(seed, t0 + slt, seed_i - slt * S));
+  while (!q.empty()) {
+    const int32_t i = q.pop();
+    // The next pop is likely the bin on top now (unless a louder neighbour is pushed):
+    // start loading its neighbour rows, the loads a pop otherwise waits for.
+    if (const int32_t k = q.peek(); k >= 0) {
+      prefetch(q.link(k));
+      prefetch(st + k - S);
+      prefetch(st + k + S);
+      prefetch(grad + 3 * (k + S));
+      prefetch(grad + 3 * (k - S));
+    }
+    // Often every neighbour is settled already: one test instead of four branches.
+    if ((st[i + 1] & st[i - 1] & st[i + S] & st[i - S]) < 0) continue;
+    const float p = ph[i];
+    const float* gi = grad + 3 * i;
+    const int si = st[i];
+    // Up, down, forward, back; each reads the state after the previous one's write.
+    const int sr = st[i + 1];
+    if (sr >= 0) settle(i + 1, sr, p + 0.5f * (gi[1] + gi[4]) + ((si & kFlipBit) ? kPi : 0.0f));
+    const int sl = st[i - 1];
+    if (sl >= 0) settle(i - 1, sl, p - 0.5f * (gi[1] + gi[-2]) - ((sl & kFlipBit) ? kPi : 0.0f));
+    const int sn = st[i + S];
+    if (sn >= 0) settle(i + S, sn, p + 0.5f * (gi[0] + gi[3 * S]) + gi[2]);
+    const int sp = st[i - S];
+    if (sp >= 0) settle(i - S, sp, p - 0.5f * (gi[0] + gi[-3 * S]) - gi[2]);
+  }
+  heap = q;
+}
+
 // Seeds go in (descending bucket, ascending index) order. Nearly every loud bin is reached
 // from the first seed, so rather than sorting the whole block up front, the first seed comes
 // from a scan and only the bins still open after its flood are sorted. Scans go in chunks
@@ -264,42 +308,7 @@ void pghi_phase(const StftPlan& plan, const float* mag, SpecLayout lay, int64_t 
       for (int m = 0; m < nb; ++m)
         if (logs[m] > thresh) q.push(m, bucket_of(logs[m], thresh, inv_range));
 
-    // Indices are signed: a bin of the previous frame looks back into row -1.
-    auto settle = [&](int32_t j, int sj, float phase) {
-      ph[j] = wrap_phase(phase);
-      st[j] = static_cast<int16_t>(sj | kSettled);
-      q.push(j, sj & kBucketMask);
-    };
-    auto flood = [&](int32_t seed_i) {
-      const int32_t slt = seed_i / S;
-      settle(seed_i, st[seed_i], hashed_phase(seed, b0 - 1 + slt, seed_i - slt * S));
-      while (!q.empty()) {
-        const int32_t i = q.pop();
-        // The next pop is likely the bin on top now (unless a louder neighbour is pushed):
-        // start loading its neighbour rows, the loads a pop otherwise waits for.
-        if (const int32_t k = q.peek(); k >= 0) {
-          prefetch(q.link(k));
-          prefetch(st + k - S);
-          prefetch(st + k + S);
-          prefetch(grad + 3 * (k + S));
-          prefetch(grad + 3 * (k - S));
-        }
-        // Often every neighbour is settled already: one test instead of four branches.
-        if ((st[i + 1] & st[i - 1] & st[i + S] & st[i - S]) < 0) continue;
-        const float p = ph[i];
-        const float* gi = grad + 3 * i;
-        const int si = st[i];
-        // Up, down, forward, back; each reads the state after the previous one's write.
-        const int sr = st[i + 1];
-        if (sr >= 0) settle(i + 1, sr, p + 0.5f * (gi[1] + gi[4]) + ((si & kFlipBit) ? kPi : 0.0f));
-        const int sl = st[i - 1];
-        if (sl >= 0) settle(i - 1, sl, p - 0.5f * (gi[1] + gi[-2]) - ((sl & kFlipBit) ? kPi : 0.0f));
-        const int sn = st[i + S];
-        if (sn >= 0) settle(i + S, sn, p + 0.5f * (gi[0] + gi[3 * S]) + gi[2]);
-        const int sp = st[i - S];
-        if (sp >= 0) settle(i - S, sp, p - 0.5f * (gi[0] + gi[-3 * S]) - gi[2]);
-      }
-    };
+    auto flood = [&](int32_t seed_i) { integrate(q, st, ph, grad, S, seed, b0 - 1, seed_i); };
     const int32_t lo = S, end = static_cast<int32_t>((B + 1) * S);
     const int top = max_open_bucket(st, lo, end);
     if (top >= 0) {
