@@ -338,7 +338,8 @@ void pghi_phase(const StftPlan& plan, const float* mag, SpecLayout lay, int64_t 
           if (st[sorted[k]] >= 0) flood(sorted[k]);
       }
     } else if (has_prev) {
-      // Nothing loud in the block: the previous frame still carries into it.
+      // Nothing loud in the block: the previous frame's bins have nowhere to go. Emptying
+      // the queue restores its lists for the next block.
       while (!q.empty()) q.pop();
     }
     for (int64_t lt = 1; lt <= B; ++lt)
