@@ -147,8 +147,9 @@ void MelInverse::apply(const float* mel, int64_t F, float* lin) const {
         }
       }
       for (int j = 0; j < kRows; ++j) {
-        const v8 zero = {};
-        const v8 a0 = acc[j][0] < zero ? zero : acc[j][0], a1 = acc[j][1] < zero ? zero : acc[j][1];  // std::max
+        const v8 zero = {};  // std::max(acc, 0), lane by lane
+        const v8 a0 = acc[j][0] < zero ? zero : acc[j][0];
+        const v8 a1 = acc[j][1] < zero ? zero : acc[j][1];
         std::memcpy(lin + (k + j) * F + t, &a0, sizeof a0);
         std::memcpy(lin + (k + j) * F + t + 8, &a1, sizeof a1);
       }
