@@ -271,7 +271,14 @@ std::vector<float> Synthesizer::synthesize(const float* spec, int64_t rows, int6
                                            int n_iter, uint64_t seed, int64_t length) const {
   if (n_iter < 0 || n_iter > 10000)
     throw Error(Status::InvalidArgument, "n_iter must be in [0, 10000], got " + std::to_string(n_iter));
-  SynthWorkspace ws;
+  // Callers without a workspace of their own (Python, the C ABI) share one per thread for
+  // clips of ordinary length: a fresh one costs about as much as the synthesis itself (a few
+  // MB allocated, page-faulted in and freed). Long inputs get a fresh one, so that a thread
+  // does not keep their memory.
+  constexpr int64_t kCachedFrames = 1024;
+  thread_local SynthWorkspace cached;
+  SynthWorkspace fresh;
+  SynthWorkspace& ws = F <= kCachedFrames ? cached : fresh;
   const float* lin = linear_into(spec, rows, F, rs, fs, kind, ws);
   if (length < 0) length = istft_default_length(F, plan_->hop());
   std::vector<float> y(static_cast<size_t>(length));
