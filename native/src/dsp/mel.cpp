@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "dsp/error.hpp"
 
@@ -100,19 +101,63 @@ MelInverse::MelInverse(const float* fb, int n_mels, int n_bins) : n_mels_(n_mels
   }
 }
 
-void MelInverse::apply(const float* mel, int64_t F, float* lin) const {
-  for (int k = 0; k < n_bins_; ++k) {
+namespace {
+// Bins [k0, k1), frames [t0, F): the plain loop, for the edges of the blocked kernel below.
+// Written exactly as the blocked kernel's sums (accumulate over m in order, product then
+// add), so every output has the same bits whichever part of the kernel computes it.
+inline void mel_inverse_plain(const float* pinv, int M, const float* mel, int64_t F, int k0,
+                              int k1, int64_t t0, float* lin) {
+  for (int k = k0; k < k1; ++k) {
     float* out = lin + k * F;
-    std::fill(out, out + F, 0.0f);
-    const float* p = pinv_.data() + static_cast<size_t>(k) * n_mels_;
-    for (int m = 0; m < n_mels_; ++m) {
+    std::fill(out + t0, out + F, 0.0f);
+    const float* p = pinv + static_cast<size_t>(k) * M;
+    for (int m = 0; m < M; ++m) {
       const float c = p[m];
-      if (c == 0.0f) continue;
       const float* row = mel + m * F;
-      for (int64_t t = 0; t < F; ++t) out[t] += c * row[t];
+      for (int64_t t = t0; t < F; ++t) out[t] += c * row[t];
     }
-    for (int64_t t = 0; t < F; ++t) out[t] = std::max(out[t], 0.0f);
+    for (int64_t t = t0; t < F; ++t) out[t] = std::max(out[t], 0.0f);
   }
+}
+}  // namespace
+
+void MelInverse::apply(const float* mel, int64_t F, float* lin) const {
+  // Register-blocked: kRows bins x 16 frames of output stay in registers while the mel rows
+  // stream past, instead of one output row being loaded and stored per mel band. Each output
+  // is still the sum over m in increasing order of separately rounded products, so results
+  // equal the plain loop's.
+  const int M = n_mels_;
+  int k = 0;
+#if defined(__GNUC__) || defined(__clang__)
+  typedef float v8 __attribute__((vector_size(32)));
+  constexpr int kRows = 4;
+  const int64_t F16 = F - F % 16;
+  for (; k + kRows <= n_bins_; k += kRows) {
+    const float* p = pinv_.data() + static_cast<size_t>(k) * M;
+    for (int64_t t = 0; t < F16; t += 16) {
+      v8 acc[kRows][2] = {};
+      for (int m = 0; m < M; ++m) {
+        v8 r0, r1;
+        std::memcpy(&r0, mel + m * F + t, sizeof r0);
+        std::memcpy(&r1, mel + m * F + t + 8, sizeof r1);
+        for (int j = 0; j < kRows; ++j) {
+          const v8 c = v8{} + p[j * M + m];
+          acc[j][0] += c * r0;
+          acc[j][1] += c * r1;
+        }
+      }
+      for (int j = 0; j < kRows; ++j) {
+        const v8 zero = {};  // std::max(acc, 0), lane by lane
+        const v8 a0 = acc[j][0] < zero ? zero : acc[j][0];
+        const v8 a1 = acc[j][1] < zero ? zero : acc[j][1];
+        std::memcpy(lin + (k + j) * F + t, &a0, sizeof a0);
+        std::memcpy(lin + (k + j) * F + t + 8, &a1, sizeof a1);
+      }
+    }
+    if (F16 < F) mel_inverse_plain(pinv_.data(), M, mel, F, k, k + kRows, F16, lin);
+  }
+#endif
+  mel_inverse_plain(pinv_.data(), M, mel, F, k, n_bins_, 0, lin);
 }
 
 void MelInverse::apply_frame(const float* mel, float* lin) const {

@@ -1,8 +1,9 @@
 #include "dsp/synthesis.hpp"
 
+#include <algorithm>
 #include <cmath>
-#include <limits>
 #include <cstdlib>
+#include <limits>
 #include <string>
 
 #include "dsp/griffin_lim.hpp"
@@ -79,20 +80,128 @@ Synthesizer::Synthesizer(const FeatureSettings& s) : settings_(s) {
   inverse_ = std::make_unique<MelInverse>(fb_.data(), s.n_mels, plan_->bins());
 }
 
-std::vector<float> Synthesizer::to_linear(const float* spec, int64_t rows, int64_t F,
-                                          int64_t rs, int64_t fs, SpecKind kind) const {
+namespace {
+struct SynthSizes {
+  size_t in, lin, y_full, group, scratch;
+  SynthSizes(const Synthesizer& s, int64_t n_frames) {
+    const StftPlan& plan = s.plan();
+    const size_t F = static_cast<size_t>(n_frames), nb = static_cast<size_t>(plan.bins());
+    in = static_cast<size_t>(s.settings().n_mels) * F;
+    lin = nb * F;
+    y_full = static_cast<size_t>(plan.n_fft()) + static_cast<size_t>(plan.hop()) * (F - 1);
+    group = static_cast<size_t>(plan.n_fft()) * fft_lanes();
+    scratch = plan.fft().scratch_bytes() / sizeof(float) + 16;
+  }
+};
+template <class T>
+void grow(T& v, size_t n) {
+  if (v.size() < n) v.resize(n);
+}
+}  // namespace
+
+// Buffers only grow: one workspace serves every model a worker renders.
+void SynthWorkspace::reserve(const Synthesizer& s, int64_t n_frames) {
+  if (fits(s, n_frames)) return;
+  const SynthSizes z(s, n_frames);
+  grow(in_, z.in);
+  grow(lin_, z.lin);
+  grow(phase_, z.lin);
+  grow(y_full_, z.y_full);
+  grow(group_, z.group);
+  grow(fft_scratch_, z.scratch);
+  pghi_.reserve(s.plan(), n_frames);
+}
+
+bool SynthWorkspace::fits(const Synthesizer& s, int64_t n_frames) const {
+  if (n_frames < 1) return false;
+  const SynthSizes z(s, n_frames);
+  return in_.size() >= z.in && lin_.size() >= z.lin && phase_.size() >= z.lin &&
+         y_full_.size() >= z.y_full && group_.size() >= z.group &&
+         fft_scratch_.size() >= z.scratch && pghi_.fits(s.plan(), n_frames);
+}
+
+namespace {
+
+// apply_phase followed by StftPlan::istft(EnvelopeFloor::Synthesis), fused: each group of
+// fft_lanes() frames is built straight in the FFT's interleaved half-complex layout (bin-major
+// magnitudes already hold a bin's lanes side by side), so the complex spectrogram is never
+// stored. The same products, transforms, overlap-add and normalisation, so the same samples.
+void phase_to_signal(const StftPlan& plan, const float* mag, int64_t F, const float* P,
+                     int64_t length, float* out, float* y_full, float* work, void* fft_scratch,
+                     size_t fft_scratch_bytes) {
+  constexpr int L = kFftLanes;
+  const int n_fft = plan.n_fft(), hop = plan.hop(), nb = plan.bins();
+  const int64_t total = n_fft + int64_t(hop) * (F - 1);
+  std::fill(y_full, y_full + total, 0.0f);
+  ScratchScope scope(fft_scratch, fft_scratch_bytes);
+  for (int64_t g = 0; g < plan.groups(F); ++g) {
+    const int64_t t0 = g * L;
+    const int lanes = static_cast<int>(std::min<int64_t>(L, F - t0));
+    const float* pt = P + t0 * nb;
+    if (lanes == L) {
+      for (int m = 0; m < nb; ++m) {
+        const float* mrow = mag + m * F + t0;
+        float re[L], im[L];
+        for (int l = 0; l < L; ++l) {
+          float sn, cs;
+          sincos_wrapped(pt[l * nb + m], &sn, &cs);
+          // (-1)^m: centred -> frame-start convention
+          const float a = (m & 1) ? -mrow[l] : mrow[l];
+          re[l] = a * cs;
+          im[l] = a * sn;
+        }
+        float* dst = m == 0 ? work : m == nb - 1 ? work + (n_fft - 1) * L : work + (2 * m - 1) * L;
+        for (int l = 0; l < L; ++l) dst[l] = re[l];
+        if (m > 0 && m < nb - 1)
+          for (int l = 0; l < L; ++l) dst[L + l] = im[l];
+      }
+    } else {
+      std::fill(work, work + static_cast<size_t>(n_fft) * L, 0.0f);
+      for (int m = 0; m < nb; ++m) {
+        const float* mrow = mag + m * F + t0;
+        float* dst = m == 0 ? work : m == nb - 1 ? work + (n_fft - 1) * L : work + (2 * m - 1) * L;
+        for (int l = 0; l < lanes; ++l) {
+          float sn, cs;
+          sincos_wrapped(pt[l * nb + m], &sn, &cs);
+          const float a = (m & 1) ? -mrow[l] : mrow[l];
+          dst[l] = a * cs;
+          if (m > 0 && m < nb - 1) dst[L + l] = a * sn;
+        }
+      }
+    }
+    plan.synthesise_group(work, F, g, y_full);
+  }
+  // Normalise straight into the output: the discarded first n_fft/2 samples cost nothing.
+  const int pad = n_fft / 2;
+  const int64_t ncopy = std::min(length, std::max<int64_t>(0, total - pad));
+  if (ncopy > 0) plan.normalise_into(y_full, F, EnvelopeFloor::Synthesis, pad, ncopy, out);
+  for (int64_t j = std::max<int64_t>(ncopy, 0); j < length; ++j) out[j] = 0.0f;
+}
+
+const char* spec_name(SpecKind kind) {
+  return kind == SpecKind::LinearMagnitude ? "magnitude spectrogram"
+         : kind == SpecKind::MelMagnitude  ? "mel spectrogram"
+                                           : "log-mel spectrogram";
+}
+
+}  // namespace
+
+const float* Synthesizer::linear_into(const float* spec, int64_t rows, int64_t F, int64_t rs,
+                                      int64_t fs, SpecKind kind, SynthWorkspace& ws) const {
   const int nb = plan_->bins();
   const int64_t want = kind == SpecKind::LinearMagnitude ? nb : settings_.n_mels;
-  const char* name = kind == SpecKind::LinearMagnitude ? "magnitude spectrogram"
-                     : kind == SpecKind::MelMagnitude  ? "mel spectrogram"
-                                                       : "log-mel spectrogram";
+  const char* name = spec_name(kind);
   if (rows != want)
     throw Error(Status::ShapeMismatch,
                 std::string(name) + " has " + std::to_string(rows) + " rows but the settings need " +
                     std::to_string(want) +
                     (kind == SpecKind::LinearMagnitude ? " (n_fft/2+1)" : " (n_mels)"));
   validate_spectrogram(spec, rows, F, rs, fs, kind == SpecKind::LogMel, name);
-  std::vector<float> in(static_cast<size_t>(rows) * F);
+  // Only the conversion's buffers: to_linear needs no more, render reserves the rest.
+  const size_t n_in = static_cast<size_t>(rows) * F, n_lin = static_cast<size_t>(nb) * F;
+  if (ws.lin_.size() < n_lin) ws.lin_.resize(n_lin);
+  if (kind != SpecKind::LinearMagnitude && ws.in_.size() < n_in) ws.in_.resize(n_in);
+  float* in = kind == SpecKind::LinearMagnitude ? ws.lin_.data() : ws.in_.data();
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t t = 0; t < F; ++t) {
       float v = spec[r * rs + t * fs];
@@ -106,9 +215,15 @@ std::vector<float> Synthesizer::to_linear(const float* spec, int64_t rows, int64
       in[r * F + t] = v;
     }
   if (kind == SpecKind::LinearMagnitude) return in;
-  std::vector<float> lin(static_cast<size_t>(nb) * F);
-  inverse_->apply(in.data(), F, lin.data());
-  return lin;
+  inverse_->apply(in, F, ws.lin_.data());
+  return ws.lin_.data();
+}
+
+std::vector<float> Synthesizer::to_linear(const float* spec, int64_t rows, int64_t F,
+                                          int64_t rs, int64_t fs, SpecKind kind) const {
+  SynthWorkspace ws;
+  const float* lin = linear_into(spec, rows, F, rs, fs, kind, ws);
+  return std::vector<float>(lin, lin + static_cast<size_t>(plan_->bins()) * F);
 }
 
 std::vector<float> pghi_synthesize(const StftPlan& plan, const float* mag, SpecLayout lay,
@@ -123,40 +238,64 @@ std::vector<float> pghi_synthesize(const StftPlan& plan, const float* mag, SpecL
   return y;
 }
 
+void Synthesizer::render(const float* lin, int64_t F, PhaseMethod method, int n_iter,
+                         uint64_t seed, int64_t length, float* out, SynthWorkspace& ws) const {
+  const StftPlan& plan = *plan_;
+  const SpecLayout lay = SpecLayout::bin_major(F);
+  const int nb = plan.bins();
+  if (method == PhaseMethod::Pghi || method == PhaseMethod::Random) ws.reserve(*this, F);
+  float* P = ws.phase_.data();
+  switch (method) {
+    case PhaseMethod::Pghi:
+      pghi_phase(plan, lin, lay, F, kPghiTolerance, seed, P, ws.pghi_);
+      break;
+    case PhaseMethod::Random:
+      for (int64_t t = 0; t < F; ++t)
+        for (int m = 0; m < nb; ++m) P[t * nb + m] = hashed_phase(seed, t, m);
+      break;
+    case PhaseMethod::GriffinLim:
+    case PhaseMethod::PghiGriffinLim:
+      griffin_lim(plan, lin, lay, F, n_iter, 0.99f,
+                  method == PhaseMethod::GriffinLim ? GlInit::Random : GlInit::Pghi, seed, out,
+                  length);
+      return;
+    default:
+      throw Error(Status::InvalidArgument, "unknown phase method");
+  }
+  phase_to_signal(plan, lin, F, P, length, out, ws.y_full_.data(), ws.group_.data(),
+                  ws.fft_scratch_.data(), ws.fft_scratch_.size() * sizeof(float));
+}
+
 std::vector<float> Synthesizer::synthesize(const float* spec, int64_t rows, int64_t F, int64_t rs,
                                            int64_t fs, SpecKind kind, PhaseMethod method,
                                            int n_iter, uint64_t seed, int64_t length) const {
   if (n_iter < 0 || n_iter > 10000)
     throw Error(Status::InvalidArgument, "n_iter must be in [0, 10000], got " + std::to_string(n_iter));
-  std::vector<float> lin = to_linear(spec, rows, F, rs, fs, kind);
+  // Callers without a workspace of their own (Python, the C ABI) share one per thread for
+  // clips of ordinary length: a fresh one costs about as much as the synthesis itself (a few
+  // MB allocated, page-faulted in and freed). Long inputs get a fresh one, so that a thread
+  // does not keep their memory.
+  constexpr int64_t kCachedFrames = 1024;
+  thread_local SynthWorkspace cached;
+  SynthWorkspace fresh;
+  SynthWorkspace& ws = F <= kCachedFrames ? cached : fresh;
+  const float* lin = linear_into(spec, rows, F, rs, fs, kind, ws);
   if (length < 0) length = istft_default_length(F, plan_->hop());
-  const StftPlan& plan = *plan_;
-  const SpecLayout lay = SpecLayout::bin_major(F);
-  switch (method) {
-    case PhaseMethod::Pghi:
-      return pghi_synthesize(plan, lin.data(), lay, F, length, seed);
-    case PhaseMethod::Random: {
-      const int nb = plan.bins();
-      std::vector<float> P(lin.size());
-      for (int64_t t = 0; t < F; ++t)
-        for (int m = 0; m < nb; ++m) P[t * nb + m] = hashed_phase(seed, t, m);
-      std::vector<cfloat> S(lin.size());
-      apply_phase(plan, lin.data(), lay, P.data(), F, S.data());
-      std::vector<float> y(static_cast<size_t>(length));
-      plan.istft(S.data(), SpecLayout::frame_major(nb), F, y.data(), length,
-                 EnvelopeFloor::Synthesis);
-      return y;
-    }
-    case PhaseMethod::GriffinLim:
-    case PhaseMethod::PghiGriffinLim: {
-      std::vector<float> y(static_cast<size_t>(length));
-      griffin_lim(plan, lin.data(), lay, F, n_iter, 0.99f,
-                  method == PhaseMethod::GriffinLim ? GlInit::Random : GlInit::Pghi, seed, y.data(),
-                  length);
-      return y;
-    }
-  }
-  throw Error(Status::InvalidArgument, "unknown phase method");
+  std::vector<float> y(static_cast<size_t>(length));
+  render(lin, F, method, n_iter, seed, length, y.data(), ws);
+  return y;
+}
+
+void Synthesizer::synthesize_into(const float* spec, int64_t rows, int64_t F, int64_t rs,
+                                  int64_t fs, SpecKind kind, PhaseMethod method, int n_iter,
+                                  uint64_t seed, int64_t length, float* out,
+                                  SynthWorkspace& ws) const {
+  if (n_iter < 0 || n_iter > 10000)
+    throw Error(Status::InvalidArgument, "n_iter must be in [0, 10000], got " + std::to_string(n_iter));
+  if (!out) throw Error(Status::InvalidArgument, "output buffer is null");
+  const float* lin = linear_into(spec, rows, F, rs, fs, kind, ws);
+  if (length < 0) length = istft_default_length(F, plan_->hop());
+  render(lin, F, method, n_iter, seed, length, out, ws);
 }
 
 }  // namespace fk::dsp

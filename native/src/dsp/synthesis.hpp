@@ -6,7 +6,9 @@
 #include <vector>
 
 #include "dsp/error.hpp"
+#include "dsp/fft.hpp"
 #include "dsp/mel.hpp"
+#include "dsp/pghi.hpp"
 #include "dsp/stft.hpp"
 
 namespace fk::dsp {
@@ -33,6 +35,29 @@ void validate_spectrogram(const float* data, int64_t rows, int64_t frames, int64
                           int64_t frame_stride, bool allow_negative, const char* what);
 void validate_settings(const FeatureSettings& s);
 
+class Synthesizer;
+
+// Scratch of Synthesizer::synthesize_into, kept between calls so that the engine's workers
+// render one-shots without allocating, page-faulting or freeing (a few MB per 128-frame clip
+// otherwise). One per thread.
+class SynthWorkspace {
+ public:
+  SynthWorkspace() = default;
+  // Room for spectrograms of up to n_frames frames with s's settings; allocates only when
+  // that is more than it holds (buffers only grow, so synthesizers with different settings
+  // can share one).
+  void reserve(const Synthesizer& s, int64_t n_frames);
+  // Whether synthesize_into with PGHI or random phase on n_frames frames of s, and an
+  // explicit length, runs without allocating.
+  bool fits(const Synthesizer& s, int64_t n_frames) const;
+
+ private:
+  friend class Synthesizer;
+  std::vector<float> in_, lin_, phase_, y_full_;
+  AlignedFloats group_, fft_scratch_;
+  PghiWorkspace pghi_;
+};
+
 // Immutable after construction; any thread may call synthesize() concurrently.
 class Synthesizer {
  public:
@@ -48,11 +73,23 @@ class Synthesizer {
                                 int64_t row_stride, int64_t frame_stride, SpecKind kind,
                                 PhaseMethod method, int n_iter, uint64_t seed,
                                 int64_t length = -1) const;
+  // The same into out[0 .. length) (length >= 0, or -1 for the default, which the caller
+  // must then have room for), with scratch from ws: no allocation for PGHI and random phase
+  // once ws fits the clip (Griffin-Lim still allocates). Same samples as synthesize().
+  void synthesize_into(const float* spec, int64_t rows, int64_t n_frames, int64_t row_stride,
+                       int64_t frame_stride, SpecKind kind, PhaseMethod method, int n_iter,
+                       uint64_t seed, int64_t length, float* out, SynthWorkspace& ws) const;
   // Linear magnitude [bins, frames] from any input kind (validated).
   std::vector<float> to_linear(const float* spec, int64_t rows, int64_t n_frames,
                                int64_t row_stride, int64_t frame_stride, SpecKind kind) const;
 
  private:
+  // Validates and converts spec to linear magnitude, bin-major, in ws (returned pointer).
+  const float* linear_into(const float* spec, int64_t rows, int64_t F, int64_t rs, int64_t fs,
+                           SpecKind kind, SynthWorkspace& ws) const;
+  void render(const float* lin, int64_t F, PhaseMethod method, int n_iter, uint64_t seed,
+              int64_t length, float* out, SynthWorkspace& ws) const;
+
   FeatureSettings settings_;
   std::shared_ptr<const StftPlan> plan_;
   std::vector<float> fb_;

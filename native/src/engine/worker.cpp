@@ -247,20 +247,23 @@ void Worker::prepare_oneshot(const Command& c, int si, const ModelEntry& m) {
   const Tier& tier = pick_tier(c);
   const size_t need = size_t(m.max_frames) * size_t(m.n_mels);
   int frames = 0;
-  std::vector<float> y;
+  size_t n = 0;
   try {
     if (mel_.size() < need) mel_.resize(need);
+    synth_ws_.reserve(*m.synth, m.max_frames);
     const Status st = m.sessions[size_t(index_)]->generate(c.n_values ? c.values : nullptr, c.n_values,
                                                            c.seed, mel_.data(), m.max_frames, &frames);
     if (st != Status::Ok) return fail_job(c, si, m.sessions[size_t(index_)]->last_error());
-    // The same call and length as Runtime.render, so the engine plays the samples Python renders.
-    y = m.synth->synthesize(mel_.data(), m.n_mels, frames, 1, m.n_mels, dsp::SpecKind::LogMel,
-                            tier.oneshot, tier.gl_iterations, c.seed, int64_t(frames) * m.hop);
+    // The same call as Runtime.render (Synthesizer::synthesize wraps synthesize_into), so the
+    // engine plays the samples Python renders; written straight into the slot. A length cut
+    // to the slot only drops the tail: the samples before it do not depend on the length.
+    n = std::min(size_t(frames) * size_t(m.hop), slot.capacity);
+    m.synth->synthesize_into(mel_.data(), m.n_mels, frames, 1, m.n_mels, dsp::SpecKind::LogMel,
+                             tier.oneshot, tier.gl_iterations, c.seed, int64_t(n), slot.pcm.get(),
+                             synth_ws_);
   } catch (...) {
     return fail_job(c, si, "synthesis failed");
   }
-  const size_t n = std::min(y.size(), slot.capacity);
-  std::copy(y.begin(), y.begin() + std::ptrdiff_t(n), slot.pcm.get());
   const size_t fade = std::min(n, size_t(kClipEndFadeSeconds * float(s_.config.sample_rate)));
   for (size_t i = 0; i < fade; ++i) slot.pcm[n - 1 - i] *= float(i) / float(fade);
   // Peak from each chunk to the end, by a backwards running maximum.

@@ -73,6 +73,9 @@ class Worker {
   size_t waiting_head_ = 0, waiting_count_ = 0;
   std::vector<Ambience> ambiences_;
   std::vector<float> mel_;  // one clip of log-mel
+  // One-shot synthesis scratch, grown to the longest clip of the models this worker has
+  // rendered (on first use of each): after that, preparing a one-shot allocates nothing.
+  dsp::SynthWorkspace synth_ws_;
   int next_slot_ = 0;       // where the slot search starts (spreads slots across workers)
   bool overload_reported_ = false;
   Wake wake_;
