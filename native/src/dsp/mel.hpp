@@ -26,6 +26,7 @@ class MelInverse {
  private:
   int n_mels_, n_bins_;
   std::vector<float> pinv_;  // [bins, n_mels]
+  std::vector<float> pinv_t_;  // the same, [n_mels, bins]
 };
 
 // log(max(fb @ |STFT(x)|, floor)): [n_mels, frames].

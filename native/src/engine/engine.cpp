@@ -79,6 +79,7 @@ int Engine::add_model(std::shared_ptr<const model::Model> m) {
                                          " models (fk_engine_config.max_models)");
   shared_->models[size_t(id)] = std::move(e);
   shared_->model_count.store(id + 1, std::memory_order_release);  // publishes the entry
+  for (auto& w : workers_) w->wake();  // they size their buffers for it now
   return id;
 }
 
@@ -279,13 +280,26 @@ bool Engine::sync(double timeout_seconds) {
   for (auto& w : workers_) w->wake();
   const auto deadline = std::chrono::steady_clock::now() +
                         std::chrono::microseconds(int64_t(std::max(0.0, timeout_seconds) * 1e6));
+  auto done = [&] {
+    bool d = shared_->counters.jobs_pending.load(std::memory_order_acquire) == 0;
+    for (auto& w : workers_) d = d && w->sync_ack() >= request;
+    return d;
+  };
+  shared_->sync_waiters.fetch_add(1, std::memory_order_acq_rel);
+  bool ok = false;
   for (;;) {
-    bool done = shared_->counters.jobs_pending.load(std::memory_order_acquire) == 0;
-    for (auto& w : workers_) done = done && w->sync_ack() >= request;
-    if (done) return true;
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(std::chrono::microseconds(100));
+    if (done()) {
+      ok = true;
+      break;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) break;
+    // Woken by the worker's acknowledgement; the 1 ms bound is a safety net only.
+    std::unique_lock<std::mutex> lock(shared_->sync_mu);
+    shared_->sync_cv.wait_until(lock, std::min(deadline, now + std::chrono::milliseconds(1)), done);
   }
+  shared_->sync_waiters.fetch_sub(1, std::memory_order_acq_rel);
+  return ok;
 }
 
 }  // namespace fk::engine

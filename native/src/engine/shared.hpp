@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <condition_variable>
 #include <mutex>
 
 #include "engine/config.hpp"
@@ -50,6 +51,12 @@ struct Shared {
   Counters counters;
   CallbackHub callback;
   std::atomic<uint64_t> sync_request{0};
+  // Engine::sync() sleeps here; an idle worker that acknowledged a request wakes it (only
+  // when someone waits), so sync returns as soon as the work is done rather than at its
+  // next poll.
+  std::mutex sync_mu;
+  std::condition_variable sync_cv;
+  std::atomic<int> sync_waiters{0};
 
   const ModelEntry* model(int id) const noexcept {
     return id >= 0 && id < model_count.load(std::memory_order_acquire) ? models[size_t(id)].get()

@@ -45,7 +45,8 @@ void Worker::run() {
     const auto t0 = Clock::now();
     // Order of service: commands (cheap, and stops must not wait), rings about to run dry,
     // one new voice, then topping up the other rings.
-    bool worked = drain_commands();
+    bool worked = reserve_new_models();
+    worked |= drain_commands();
     worked |= reclaim();
     worked |= refill(true);
     worked |= prepare_next();
@@ -58,14 +59,40 @@ void Worker::run() {
       continue;
     }
     // Idle: every command taken, every job prepared, every ring full.
-    if (waiting_count_ == 0 && commands_.size_approx() == 0)
+    if (waiting_count_ == 0 && commands_.size_approx() == 0 &&
+        sync_ack_.load(std::memory_order_relaxed) != request) {
       sync_ack_.store(request, std::memory_order_release);
+      if (s_.sync_waiters.load(std::memory_order_acquire) > 0) {
+        std::lock_guard<std::mutex> lock(s_.sync_mu);
+        s_.sync_cv.notify_all();
+      }
+    }
     // Rings drain and slots are released by the audio thread, which never signals: poll
     // often while there is something to watch.
     const bool watch = !ambiences_.empty() || waiting_count_ > 0 ||
                        (index_ == 0 && s_.callback.armed.load(std::memory_order_relaxed));
     wake_.wait_for(std::chrono::microseconds(watch ? 1000 : 50000));
   }
+}
+
+bool Worker::reserve_new_models() {
+  const int count = s_.model_count.load(std::memory_order_acquire);
+  if (count == reserved_models_) return false;
+  // Grow the one-shot buffers for models added since the last look, before their first
+  // trigger arrives, so that trigger does not pay for the allocation (about 3 MB at the
+  // default settings). A failure here is not an error: prepare_oneshot tries again.
+  for (int id = reserved_models_; id < count; ++id) {
+    const ModelEntry* m = s_.model(id);
+    if (!m || m->step) continue;
+    try {
+      const size_t need = size_t(m->max_frames) * size_t(m->n_mels);
+      if (mel_.size() < need) mel_.resize(need);
+      synth_ws_.reserve(*m->synth, m->max_frames);
+    } catch (...) {
+    }
+  }
+  reserved_models_ = count;
+  return true;
 }
 
 void Worker::send(const AudioMessage& m) noexcept {

@@ -50,6 +50,7 @@ class Worker {
   bool drain_commands();
   bool reclaim();
   bool refill(bool urgent_only);
+  bool reserve_new_models();
   bool prepare_next();
   bool dispatch_events();
   void prepare_oneshot(const Command& c, int slot, const ModelEntry& m);
@@ -73,6 +74,7 @@ class Worker {
   size_t waiting_head_ = 0, waiting_count_ = 0;
   std::vector<Ambience> ambiences_;
   std::vector<float> mel_;  // one clip of log-mel
+  int reserved_models_ = 0;  // models whose one-shot buffers are grown (reserve_new_models)
   // One-shot synthesis scratch, grown to the longest clip of the models this worker has
   // rendered (on first use of each): after that, preparing a one-shot allocates nothing.
   dsp::SynthWorkspace synth_ws_;
