@@ -36,6 +36,15 @@ StftPlan::StftPlan(int n_fft, int hop) : n_fft_(n_fft), hop_(hop), fft_(n_fft) {
   window_.resize(n_fft);
   for (int i = 0; i < n_fft; ++i)
     window_[i] = static_cast<float>(0.5 - 0.5 * std::cos(kTwoPi * i / n_fft));
+  // Enough frames that no edge sample meets both ends (see envelope_edge).
+  edge_table_frames_ = n_fft / hop + 2;
+  {
+    const int64_t big = 4 * edge_table_frames_, last = int64_t(hop) * (big - 1);
+    head_env_.resize(static_cast<size_t>(n_fft - 1));
+    for (int64_t j = 0; j < n_fft - 1; ++j) head_env_[j] = envelope_at(j, big);
+    tail_env_.resize(static_cast<size_t>(n_fft));
+    for (int64_t u = 0; u < n_fft; ++u) tail_env_[u] = envelope_at(last + u, big);
+  }
   inv_env_.assign(hop, 0.0f);
   double min_env = 1e300;
   for (int r = 0; r < hop; ++r) {
@@ -272,6 +281,15 @@ double StftPlan::envelope_at(int64_t j, int64_t n_frames) const {
   return s;
 }
 
+double StftPlan::envelope_edge(int64_t j, int64_t n_frames) const {
+  if (n_frames >= edge_table_frames_) {
+    if (j < n_fft_ - 1) return head_env_[static_cast<size_t>(j)];
+    const int64_t u = j - int64_t(hop_) * (n_frames - 1);
+    if (u >= 0 && u < n_fft_) return tail_env_[static_cast<size_t>(u)];
+  }
+  return envelope_at(j, n_frames);
+}
+
 StftPlan::EdgeEnvelope StftPlan::edge_envelope(int64_t n_frames) const {
   EdgeEnvelope e;
   e.n_frames = n_frames;
@@ -299,7 +317,7 @@ void StftPlan::normalise_span(const float* in, int64_t n_frames, EnvelopeFloor f
              j - edges->tail_from < static_cast<int64_t>(edges->tail.size()))
       s = edges->tail[j - edges->tail_from];
     else
-      s = envelope_at(j, n_frames);
+      s = envelope_edge(j, n_frames);
     out[j - from] = fl == EnvelopeFloor::Exact
                         ? (s > floor ? static_cast<float>(in[j - from] / s) : 0.0f)
                         : static_cast<float>(in[j - from] / std::max(s, floor));

@@ -115,6 +115,12 @@ class StftPlan {
   std::vector<float> inv_env_;
   float synthesis_floor_;
   double envelope_at(int64_t j, int64_t n_frames) const;  // sum of w^2 over frames at sample j
+  // The same, from tables for the first n_fft - 1 samples and the n_fft past the last frame's
+  // start, once there are edge_table_frames_ frames or more: the ends then see the same frames
+  // in the same order whatever the length, so the sums are the same bit for bit.
+  double envelope_edge(int64_t j, int64_t n_frames) const;
+  std::vector<double> head_env_, tail_env_;
+  int64_t edge_table_frames_ = 0;
 };
 
 // Process-wide cache: one plan per (n_fft, hop). Creation is locked; use is lock-free.
