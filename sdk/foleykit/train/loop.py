@@ -64,10 +64,17 @@ def _batch(ds: Dataset, cfg: TrainConfig, model: nn.Module, b: int, gen: torch.G
         return [t.to(device) for t in ds.one_shot_batch(idx)]
     w = model.window
     lens = torch.tensor([ds.mels[k].shape[1] for k in idx.tolist()], dtype=torch.float64)
-    # start in [-(w-1), frames-w-1]: some windows begin in silence, as a fresh stream does
     u = torch.rand(b, generator=cpu, dtype=torch.float64)
-    starts = (u * (lens - 1).clamp(min=1)).floor().long() - (w - 1)
-    seq, c = ds.window_batch(idx, starts, w + 1)
+    if not getattr(model, "relative", False):
+        # start in [-(w-1), frames-w-1]: some windows begin in silence, as a fresh stream does
+        starts = (u * (lens - 1).clamp(min=1)).floor().long() - (w - 1)
+        seq, c = ds.window_batch(idx, starts, w + 1)
+        return [seq.to(device), c.to(device)]
+    # relative form: sequences of n = train_frames > window + 1 frames, so that rows with a
+    # full attention band are in every batch; start in [-(w-1), frames-n]
+    n = model.train_frames
+    starts = (u * (lens - n + w).clamp(min=1)).floor().long() - (w - 1)
+    seq, c = ds.window_batch(idx, starts, n)
     return [seq.to(device), c.to(device)]
 
 
