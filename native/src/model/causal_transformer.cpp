@@ -72,8 +72,8 @@ class TransformerModel final : public Model {
       relative = pk->as_string() == "relative";
     }
     rows = relative ? layers * (window - 1) + 1 : window;
-    if (int64_t(window) * std::max(ff, 3 * d) > (int64_t(1) << 24))
-      invalid("architecture too large: window * width exceeds 2^24");
+    if (int64_t(std::max(window, rows)) * std::max(ff, 3 * d) > (int64_t(1) << 24))
+      invalid("architecture too large: rows * width exceeds 2^24");
     if (n_mels != info_.n_mels) invalid("architecture.n_mels differs from meta.n_mels");
     if (c_dim != info_.control_dim)
       invalid("architecture.c_dim (" + std::to_string(c_dim) + ") differs from the control "
@@ -345,6 +345,14 @@ class RelativeSession final : public Session {
     stream_.init(m, dp_);
     graph_.init(m, dp_);
     xn_.assign(N + 16, 0.0f);
+    const size_t S = size_t(m.rows);  // the rebuild's rows, all layers at once
+    bx_.assign(S * N, 0.0f);
+    bh_.assign(S * dp_, 0.0f);
+    ba_.assign(S * dp_, 0.0f);
+    batt_.assign(S * dp_, 0.0f);
+    btmp_.assign(S * dp_, 0.0f);
+    bqkv_.assign(S * qp_ + kp_, 0.0f);  // + kp_: a keys-and-values product written at column d
+    bmlp_.assign(S * fp_, 0.0f);
     h_.assign(size_t(dp_), 0.0f);
     a_.assign(size_t(dp_), 0.0f);
     att_.assign(size_t(dp_), 0.0f);
@@ -425,7 +433,7 @@ class RelativeSession final : public Session {
       std::memcpy(st.hist.data() + size_t(st.head0) * N, frame_.data(), sizeof(float) * N);
       st.head0 = st.head0 + 1 == S ? 0 : st.head0 + 1;
       st.slot = st.slot + 1 == W ? 0 : st.slot + 1;
-      row(st, frame_.data(), /*r=*/S, /*last_output=*/true);
+      row(st, frame_.data());
       sample(noise_.data(), frame_.data());
       std::memcpy(log_mel + size_t(i) * N, frame_.data(), sizeof(float) * N);
       ++k_;
@@ -446,50 +454,81 @@ class RelativeSession final : public Session {
     gemm(cvec, 0, 1, m_.ctrl, nullptr, rs.ctrl.data(), dp_);
   }
 
-  // The rings from the S frames of the history (oldest at head0_), row by row: row r's keys
-  // and values at layer l are needed only when r >= l * (window - 1), its output at layer l
-  // only when the next layer needs it (or for the newest row of a graph step).
+  // The rings from the S frames of the history (oldest at head0), as the graph computes its
+  // rows but only what the newest row depends on, each layer as one product over its rows:
+  // row r's keys and values at layer l are needed only when r >= l * (window - 1), its
+  // output only when the next layer needs it (or for the newest row of a graph step, whose
+  // output is left in h_). Row r lands in ring slot r mod window, as row() would put it.
   void rebuild(Rows& rs, bool last_output) {
-    const int S = m_.rows;
-    const size_t N = size_t(m_.n_mels);
-    std::fill(rs.valid.begin(), rs.valid.end(), 0);
-    rs.slot = 0;
-    for (int r = 0; r < S; ++r) {
-      const int j = (rs.head0 + r) % S;
-      if (r) rs.slot = rs.slot + 1 == m_.window ? 0 : rs.slot + 1;
-      row(rs, rs.hist.data() + size_t(j) * N, r, last_output && r == S - 1);
-    }
-  }
-
-  // Row r (S: a stream step, past every bound) of frame x through the layers; its keys and
-  // values go to ring slot rs.slot. Leaves the last layer's output in h_ when `last_output`.
-  void row(Rows& rs, const float* x, int r, bool last_output) {
     const TransformerModel& m = m_;
-    const int W = m.window, N = m.n_mels, D = m.d, L = m.layers;
-    for (int i = 0; i < N; ++i) xn_[size_t(i)] = (x[i] - m.center) / m.spread;
-    gemm(xn_.data(), N, 1, m.inp, rs.ctrl.data(), h_.data(), dp_);
+    const int S = m.rows, W = m.window, N = m.n_mels, D = m.d, L = m.layers;
+    for (int r = 0; r < S; ++r) {
+      const float* x = rs.hist.data() + size_t((rs.head0 + r) % S) * N;
+      for (int i = 0; i < N; ++i) bx_[size_t(r) * N + i] = (x[i] - m.center) / m.spread;
+    }
+    gemm(bx_.data(), N, S, m.inp, rs.ctrl.data(), bh_.data(), dp_);
     for (int l = 0; l < L; ++l) {
-      if (r < l * (W - 1)) return;  // no later row's output depends on it
       const Block& b = m.blocks[size_t(l)];
-      const bool out = l + 1 < L ? r >= (l + 1) * (W - 1) : last_output;
-      layer_norm(h_.data(), 1, D, dp_, b.ln1_g, b.ln1_b, m.eps, a_.data(), dp_);
-      const float* kv;
-      if (out) {
-        gemm(a_.data(), dp_, 1, b.qkv, nullptr, qkv_.data(), qp_);
-        kv = qkv_.data() + D;
-      } else {
-        gemm(a_.data(), dp_, 1, b.kv, nullptr, qkv_.data(), kp_);
-        kv = qkv_.data();
-      }
+      const int k0 = l * (W - 1);
+      const int o0 = l + 1 < L ? (l + 1) * (W - 1) : (last_output ? S - 1 : S);
+      float* h = bh_.data();
+      layer_norm(h + size_t(k0) * dp_, S - k0, D, dp_, b.ln1_g, b.ln1_b, m.eps,
+                 ba_.data() + size_t(k0) * dp_, dp_);
+      if (o0 > k0)
+        gemm(ba_.data() + size_t(k0) * dp_, dp_, o0 - k0, b.kv, nullptr,
+             bqkv_.data() + size_t(k0) * qp_ + D, qp_);
+      if (S > o0)
+        gemm(ba_.data() + size_t(o0) * dp_, dp_, S - o0, b.qkv, nullptr,
+             bqkv_.data() + size_t(o0) * qp_, qp_);
       float* K = &rs.kring[size_t(l) * W * D];
       float* V = &rs.vring[size_t(l) * W * D];
-      std::memcpy(K + size_t(rs.slot) * D, kv, sizeof(float) * D);
-      std::memcpy(V + size_t(rs.slot) * D, kv + D, sizeof(float) * D);
-      int& valid = rs.valid[size_t(l)];
-      if (valid < W) ++valid;
-      if (!out) return;
-      ring_attention(qkv_.data(), K, V, D, W, rs.slot, valid, D, m.heads, b.rel_bias,
-                     att_.data(), scores_.data());
+      for (int r = S - W; r < S; ++r) {
+        const float* kv = bqkv_.data() + size_t(r) * qp_ + D;
+        std::memcpy(K + size_t(r % W) * D, kv, sizeof(float) * D);
+        std::memcpy(V + size_t(r % W) * D, kv + D, sizeof(float) * D);
+      }
+      rs.valid[size_t(l)] = W;
+      if (S == o0) continue;
+      for (int r = o0; r < S; ++r) {  // rows r-W+1 .. r, contiguous: a ring read in order
+        const float* q = bqkv_.data() + size_t(r) * qp_;
+        const float* k = bqkv_.data() + size_t(r - W + 1) * qp_ + D;
+        ring_attention(q, k, k + D, qp_, W, W - 1, W, D, m.heads, b.rel_bias,
+                       batt_.data() + size_t(r) * dp_, scores_.data());
+      }
+      const int R = S - o0;
+      float* ho = h + size_t(o0) * dp_;
+      gemm(batt_.data() + size_t(o0) * dp_, dp_, R, b.proj, nullptr,
+           btmp_.data() + size_t(o0) * dp_, dp_);
+      for (size_t j = 0; j < size_t(R) * dp_; ++j) ho[j] += btmp_[size_t(o0) * dp_ + j];
+      layer_norm(ho, R, D, dp_, b.ln2_g, b.ln2_b, m.eps, ba_.data() + size_t(o0) * dp_, dp_);
+      gemm(ba_.data() + size_t(o0) * dp_, dp_, R, b.mlp0, nullptr,
+           bmlp_.data() + size_t(o0) * fp_, fp_);
+      gelu(bmlp_.data() + size_t(o0) * fp_, R * fp_);
+      gemm(bmlp_.data() + size_t(o0) * fp_, fp_, R, b.mlp2, nullptr,
+           btmp_.data() + size_t(o0) * dp_, dp_);
+      for (size_t j = 0; j < size_t(R) * dp_; ++j) ho[j] += btmp_[size_t(o0) * dp_ + j];
+    }
+    rs.slot = (S - 1) % W;
+    if (last_output) std::memcpy(h_.data(), bh_.data() + size_t(S - 1) * dp_, sizeof(float) * dp_);
+  }
+
+  // A stream step's new row (frame x, the newest) through every layer: its keys and values
+  // go to ring slot rs.slot, its queries attend over the ring; leaves its output in h_.
+  void row(Rows& rs, const float* x) {
+    const TransformerModel& m = m_;
+    const int W = m.window, N = m.n_mels, D = m.d;
+    for (int i = 0; i < N; ++i) xn_[size_t(i)] = (x[i] - m.center) / m.spread;
+    gemm(xn_.data(), N, 1, m.inp, rs.ctrl.data(), h_.data(), dp_);
+    for (int l = 0; l < m.layers; ++l) {
+      const Block& b = m.blocks[size_t(l)];
+      layer_norm(h_.data(), 1, D, dp_, b.ln1_g, b.ln1_b, m.eps, a_.data(), dp_);
+      gemm(a_.data(), dp_, 1, b.qkv, nullptr, qkv_.data(), qp_);
+      float* K = &rs.kring[size_t(l) * W * D];
+      float* V = &rs.vring[size_t(l) * W * D];
+      std::memcpy(K + size_t(rs.slot) * D, qkv_.data() + D, sizeof(float) * D);
+      std::memcpy(V + size_t(rs.slot) * D, qkv_.data() + 2 * D, sizeof(float) * D);
+      ring_attention(qkv_.data(), K, V, D, W, rs.slot, rs.valid[size_t(l)], D, m.heads,
+                     b.rel_bias, att_.data(), scores_.data());
       gemm(att_.data(), dp_, 1, b.proj, nullptr, tmp_.data(), dp_);
       for (int i = 0; i < D; ++i) h_[size_t(i)] += tmp_[size_t(i)];
       layer_norm(h_.data(), 1, D, dp_, b.ln2_g, b.ln2_b, m.eps, a_.data(), dp_);
@@ -523,6 +562,7 @@ class RelativeSession final : public Session {
   Rows stream_, graph_;
   std::vector<float> xn_, h_, a_, att_, tmp_, qkv_, mlp_, head_, scores_, noise_, frame_, cvec_,
       prev_cvec_;
+  std::vector<float> bx_, bh_, ba_, batt_, btmp_, bqkv_, bmlp_;  // rebuild(): S rows each
   uint64_t seed_ = 0, k_ = 0;
   bool started_ = false;
 };
