@@ -171,6 +171,27 @@ def test_relative_transformer_step_needs_only_its_receptive_field(schema):
     assert torch.isfinite(loss) and names["blocks.0.rel_bias"].grad.abs().sum() > 0
 
 
+def test_relative_transformer_loss_skips_the_silence_before_a_clip(schema):
+    """Frames marked not real (the floor before a clip) are never targets: the loss is the
+    NLL over the real targets alone."""
+    torch.manual_seed(0)
+    m = build_model("transformer", schema, config={
+        "window": 4, "d_model": 16, "heads": 2, "layers": 2, "ff": 32, "positional": "relative",
+        "input_noise": 0.0, "sched_sampling": 0.0})
+    c = torch.from_numpy(schema.encode()[None]).expand(2, -1)
+    seq = torch.randn(2, m.train_frames, 80) - 5.0
+    seq[0, :3] = float(m.stats.lo)
+    real = torch.ones(2, m.train_frames, dtype=torch.bool)
+    real[0, :3] = False
+    loss, _ = m.loss(seq, c, real)
+    mu, log_std = m(m.stats.normalize(seq[:, :-1]), c)
+    e = (0.5 * ((m.stats.normalize(seq[:, 1:]) - mu) / log_std.exp()).pow(2) + log_std).mean(-1)
+    want = torch.cat([e[0, 2:], e[1]]).mean()  # targets 1, 2 of clip 0 are floor frames
+    torch.testing.assert_close(loss, want)
+    full, _ = m.loss(seq, c, torch.ones_like(real))
+    torch.testing.assert_close(full, m.loss(seq, c)[0])
+
+
 def test_transformer_positional_form_is_checked(schema):
     with pytest.raises(ValueError, match="positional"):
         build_model("transformer", schema, config={"positional": "rotary"})

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -51,10 +52,16 @@ def test_relative_transformer_trains_on_sequences_longer_than_its_window(tmp_pat
                                                              "ambience_seconds": 0.6})
     ds = load_dataset(cfg)
     m = build_model("transformer", ds.schema, config=cfg.model_config)
-    for step in range(1, 4):
-        seq, c = _batch(ds, cfg, m, 4, _step_generator(0, 0, step, torch.device("cpu")),
-                        torch.device("cpu"))
+    lo = float(np.log(cfg.log_floor))
+    for step in range(1, 9):
+        seq, c, real = _batch(ds, cfg, m, 4, _step_generator(0, 0, step, torch.device("cpu")),
+                              torch.device("cpu"))
         assert seq.shape == (4, 2 * 8 + 1, cfg.n_mels) and c.shape[0] == 4
+        assert real.shape == (4, 2 * 8 + 1) and real.dtype == torch.bool
+        for b in range(4):  # floor frames first (a stream from silence), then the clip
+            k = int((~real[b]).sum())
+            assert k <= 8 - 1 and bool(real[b, k:].all())
+            assert bool((seq[b, :k] == lo).all())
 
 
 def _weights(out: Path):

@@ -178,16 +178,35 @@ class CausalTransformer(nn.Module):
 
     # -- training --------------------------------------------------------------------------
 
-    def loss(self, seq: torch.Tensor, controls: torch.Tensor, generator: torch.Generator = None
+    def loss(self, seq: torch.Tensor, controls: torch.Tensor,
+             real: Optional[torch.Tensor] = None, generator: torch.Generator = None
              ) -> Tuple[torch.Tensor, Dict[str, float]]:
         """``seq (B, T + 1, n_mels)`` log-mel (``T + 1 = train_frames``; the absolute form
-        needs ``T <= window``): inputs are frames 0..T-1, targets 1..T. Gaussian NLL with input-noise injection, then a second pass in which a
-        share of the inputs are the model's own (detached) samples."""
+        needs ``T <= window``): inputs are frames 0..T-1, targets 1..T. Gaussian NLL with
+        input-noise injection, then a second pass in which a share of the inputs are the
+        model's own (detached) samples.
+
+        ``real (B, T + 1)`` (bool, optional) marks the frames of the clip, the others being
+        the floor frames before it (a stream starting from silence). Given, the floor frames
+        stay exact inputs (no noise, never replaced by samples) and are never targets: a
+        model without positions cannot tell how long a silence has lasted, and would learn
+        from "silence follows silence" targets that a stream started from silence stays
+        silent, instead of how the sound begins."""
         x = self.stats.normalize(seq)
         inp, tgt = x[:, :-1], x[:, 1:]
-        noisy = inp + self.config.input_noise * torch.randn(inp.shape, generator=generator)
-        mu, log_std = self(noisy, controls)
-        nll = (0.5 * ((tgt - mu) / log_std.exp()).pow(2) + log_std).mean()
+        noise = self.config.input_noise * torch.randn(inp.shape, generator=generator)
+        if real is not None:
+            real_in, weight = real[:, :-1], real[:, 1:].to(x.dtype)
+            noise = noise * real_in.unsqueeze(-1)
+
+        def nll_of(mu: torch.Tensor, log_std: torch.Tensor) -> torch.Tensor:
+            e = 0.5 * ((tgt - mu) / log_std.exp()).pow(2) + log_std
+            if real is None:
+                return e.mean()
+            return (e.mean(-1) * weight).sum() / weight.sum().clamp(min=1.0)
+
+        mu, log_std = self(inp + noise, controls)
+        nll = nll_of(mu, log_std)
         total = nll
         logs = {"nll": nll.item()}
         if self.config.sched_sampling > 0:
@@ -195,9 +214,11 @@ class CausalTransformer(nn.Module):
                 own = mu + log_std.exp() * torch.randn(mu.shape, generator=generator)
                 own = torch.cat([inp[:, :1], own[:, :-1]], dim=1)
                 pick = torch.rand(inp.shape[:2], generator=generator) < self.config.sched_sampling
+                if real is not None:
+                    pick = pick & real_in
                 mixed = torch.where(pick.unsqueeze(-1), own, inp)
             mu2, log_std2 = self(mixed, controls)
-            nll2 = (0.5 * ((tgt - mu2) / log_std2.exp()).pow(2) + log_std2).mean()
+            nll2 = nll_of(mu2, log_std2)
             total = 0.5 * (nll + nll2)
             logs["nll_ss"] = nll2.item()
         logs["loss"] = total.item()

@@ -75,7 +75,8 @@ def _batch(ds: Dataset, cfg: TrainConfig, model: nn.Module, b: int, gen: torch.G
     n = model.train_frames
     starts = (u * (lens - n + w).clamp(min=1)).floor().long() - (w - 1)
     seq, c = ds.window_batch(idx, starts, n)
-    return [seq.to(device), c.to(device)]
+    real = (torch.arange(n).unsqueeze(0) + starts.unsqueeze(1)) >= 0  # not the floor before
+    return [seq.to(device), c.to(device), real.to(device)]
 
 
 def train(cfg: TrainConfig, out: Path, resume: bool = False, progress: bool = True) -> Path:
