@@ -62,6 +62,18 @@ def test_relative_transformer_trains_on_sequences_longer_than_its_window(tmp_pat
             k = int((~real[b]).sum())
             assert k <= 8 - 1 and bool(real[b, k:].all())
             assert bool((seq[b, :k] == lo).all())
+    # silence_starts 1: every sequence begins with 1 .. n - 2 floor frames, then the clip
+    m = build_model("transformer", ds.schema, config={**cfg.model_config, "silence_starts": 1.0})
+    seen = set()
+    for step in range(1, 9):
+        seq, c, real = _batch(ds, cfg, m, 4, _step_generator(0, 0, step, torch.device("cpu")),
+                              torch.device("cpu"))
+        for b in range(4):
+            k = int((~real[b]).sum())
+            assert 1 <= k <= 2 * 8 - 1 and bool(real[b, k:].all())
+            assert bool((seq[b, :k] == lo).all()) and not bool((seq[b, k] == lo).all())
+            seen.add(k)
+    assert len(seen) > 4
 
 
 def _weights(out: Path):

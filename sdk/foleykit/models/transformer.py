@@ -51,6 +51,9 @@ class TransformerConfig:
     sched_sampling: float = 0.25  # share of input frames replaced by the model's own samples
     max_log_std: float = 1.0      # bound on the predicted spread (normalised units)
     positional: str = "absolute"  # "absolute" (learned per position) | "relative" (see above)
+    # relative form: share of training sequences that begin in silence (1 .. 2 * window - 1
+    # floor frames, then the clip), as a stream does; the others start anywhere in the clip
+    silence_starts: float = 0.0
 
     def __post_init__(self) -> None:
         if self.positional not in POSITIONAL:

@@ -74,6 +74,11 @@ def _batch(ds: Dataset, cfg: TrainConfig, model: nn.Module, b: int, gen: torch.G
     # full attention band are in every batch; start in [-(w-1), frames-n]
     n = model.train_frames
     starts = (u * (lens - n + w).clamp(min=1)).floor().long() - (w - 1)
+    share = model.config.silence_starts
+    if share > 0:  # these begin with 1 .. n - 2 floor frames
+        quiet = torch.rand(b, generator=cpu, dtype=torch.float64) < share
+        pre = (torch.rand(b, generator=cpu, dtype=torch.float64) * (n - 2)).floor().long() + 1
+        starts = torch.where(quiet, -pre, starts)
     seq, c = ds.window_batch(idx, starts, n)
     real = (torch.arange(n).unsqueeze(0) + starts.unsqueeze(1)) >= 0  # not the floor before
     return [seq.to(device), c.to(device), real.to(device)]
