@@ -30,7 +30,7 @@ namespace {
 struct Block {
   const float *ln1_g, *ln1_b, *ln2_g, *ln2_b;
   Packed qkv, proj, mlp0, mlp2;
-  Packed kv;  // keys and values only: the absolute form's last block, every relative block
+  Packed kv;  // keys and values only: the absolute form's last block
   const float* rel_bias = nullptr;  // relative form: [heads][window]
 };
 
@@ -123,7 +123,7 @@ class TransformerModel final : public Model {
       const float* qkv_w = t(b + "qkv.weight", {3 * D, D});
       const float* qkv_b = t(b + "qkv.bias", {3 * D});
       k.qkv = Packed::linear(qkv_w, qkv_b, 3 * d, d);
-      if (l + 1 == layers || relative)
+      if (l + 1 == layers && !relative)
         k.kv = Packed::linear(qkv_w + size_t(d) * d, qkv_b + d, 2 * d, d);
       if (relative) {
         float* dst = &norms[size_t(4 * layers + 2) * d + size_t(l) * heads * window];
@@ -341,23 +341,14 @@ class RelativeSession final : public Session {
     dp_ = round16(m.d);
     qp_ = round16(3 * m.d);
     fp_ = round16(m.ff);
-    kp_ = round16(2 * m.d);
     stream_.init(m, dp_);
     graph_.init(m, dp_);
     xn_.assign(N + 16, 0.0f);
-    const size_t S = size_t(m.rows);  // the rebuild's rows, all layers at once
-    bx_.assign(S * N, 0.0f);
-    bh_.assign(S * dp_, 0.0f);
-    ba_.assign(S * dp_, 0.0f);
-    batt_.assign(S * dp_, 0.0f);
-    btmp_.assign(S * dp_, 0.0f);
-    bqkv_.assign(S * qp_ + kp_, 0.0f);  // + kp_: a keys-and-values product written at column d
-    bmlp_.assign(S * fp_, 0.0f);
     h_.assign(size_t(dp_), 0.0f);
     a_.assign(size_t(dp_), 0.0f);
     att_.assign(size_t(dp_), 0.0f);
     tmp_.assign(size_t(dp_), 0.0f);
-    qkv_.assign(size_t(qp_ > kp_ ? qp_ : kp_), 0.0f);
+    qkv_.assign(size_t(qp_), 0.0f);
     mlp_.assign(size_t(fp_), 0.0f);
     head_.assign(size_t(m.head.n_pad), 0.0f);
     scores_.assign(W + 8, 0.0f);
@@ -365,6 +356,7 @@ class RelativeSession final : public Session {
     frame_.assign(N, 0.0f);
     cvec_.assign(size_t(m.c_dim) + 1, 0.0f);
     prev_cvec_.assign(size_t(m.c_dim) + 1, 0.0f);
+    rings_cvec_.assign(size_t(m.c_dim) + 1, 0.0f);
   }
 
   Status run_step(const float* frame, const float* cvec, const float* noise, const float* state,
@@ -394,6 +386,7 @@ class RelativeSession final : public Session {
     stream_.head0 = 0;
     control_embedding(stream_, cvec_.data());
     rebuild(stream_, /*last_output=*/false);
+    std::memcpy(rings_cvec_.data(), cvec_.data(), sizeof(float) * cvec_.size());
     seed_ = seed;
     k_ = 0;
     started_ = true;
@@ -405,14 +398,9 @@ class RelativeSession final : public Session {
       fail("stream_set_controls before stream_reset");
       return Status::InvalidArgument;
     }
-    if (Status st = encode(values, n_values); st != Status::Ok) return st;
-    // The graph embeds every row of its state with the current controls: new controls mean
-    // new keys and values for the cached rows too.
-    if (std::memcmp(cvec_.data(), prev_cvec_.data(), sizeof(float) * size_t(m_.c_dim)) != 0) {
-      control_embedding(stream_, cvec_.data());
-      rebuild(stream_, /*last_output=*/false);
-    }
-    return Status::Ok;
+    // The rings follow at the next frame (see stream_next): several changes between two
+    // frames cost one rebuild, and changing back costs none.
+    return encode(values, n_values);
   }
 
   Status stream_next(float* log_mel, int count) override {
@@ -427,13 +415,20 @@ class RelativeSession final : public Session {
     const int S = m_.rows, W = m_.window;
     const size_t N = size_t(m_.n_mels);
     Rows& st = stream_;
+    // The graph embeds every row of its state with the current controls: new controls mean
+    // new keys and values for the cached rows too.
+    if (std::memcmp(cvec_.data(), rings_cvec_.data(), sizeof(float) * size_t(m_.c_dim)) != 0) {
+      control_embedding(st, cvec_.data());
+      rebuild(st, /*last_output=*/false);
+      std::memcpy(rings_cvec_.data(), cvec_.data(), sizeof(float) * cvec_.size());
+    }
     for (int i = 0; i < count; ++i) {
       seed_noise(seed_, k_, noise_.data(), m_.n_mels);
       // the previous output becomes the newest frame of the history (a ring of S frames)
       std::memcpy(st.hist.data() + size_t(st.head0) * N, frame_.data(), sizeof(float) * N);
       st.head0 = st.head0 + 1 == S ? 0 : st.head0 + 1;
       st.slot = st.slot + 1 == W ? 0 : st.slot + 1;
-      row(st, frame_.data());
+      row(st, frame_.data(), /*r=*/S, /*last_output=*/true);
       sample(noise_.data(), frame_.data());
       std::memcpy(log_mel + size_t(i) * N, frame_.data(), sizeof(float) * N);
       ++k_;
@@ -454,72 +449,34 @@ class RelativeSession final : public Session {
     gemm(cvec, 0, 1, m_.ctrl, nullptr, rs.ctrl.data(), dp_);
   }
 
-  // The rings from the S frames of the history (oldest at head0), as the graph computes its
-  // rows but only what the newest row depends on, each layer as one product over its rows:
-  // row r's keys and values at layer l are needed only when r >= l * (window - 1), its
-  // output only when the next layer needs it (or for the newest row of a graph step, whose
-  // output is left in h_). Row r lands in ring slot r mod window, as row() would put it.
+  // The rings from the S frames of the history (oldest at head0), row by row, oldest first,
+  // exactly as the stream computes a row (the same products, the same ring slots: the newest
+  // row stays at rs.slot), so rebuilding rings for the controls they already hold gives them
+  // back bit for bit. Row r's keys and values at layer l are needed only when
+  // r >= l * (window - 1), its output only when the next layer needs it (or for the newest
+  // row of a graph step, whose output is left in h_).
   void rebuild(Rows& rs, bool last_output) {
-    const TransformerModel& m = m_;
-    const int S = m.rows, W = m.window, N = m.n_mels, D = m.d, L = m.layers;
+    const int S = m_.rows, W = m_.window;
+    const size_t N = size_t(m_.n_mels);
+    const int newest = rs.slot;
+    std::fill(rs.valid.begin(), rs.valid.end(), 0);
     for (int r = 0; r < S; ++r) {
-      const float* x = rs.hist.data() + size_t((rs.head0 + r) % S) * N;
-      for (int i = 0; i < N; ++i) bx_[size_t(r) * N + i] = (x[i] - m.center) / m.spread;
+      rs.slot = ((newest - (S - 1 - r)) % W + W) % W;
+      row(rs, rs.hist.data() + size_t((rs.head0 + r) % S) * N, r, last_output && r == S - 1);
     }
-    gemm(bx_.data(), N, S, m.inp, rs.ctrl.data(), bh_.data(), dp_);
-    for (int l = 0; l < L; ++l) {
-      const Block& b = m.blocks[size_t(l)];
-      const int k0 = l * (W - 1);
-      const int o0 = l + 1 < L ? (l + 1) * (W - 1) : (last_output ? S - 1 : S);
-      float* h = bh_.data();
-      layer_norm(h + size_t(k0) * dp_, S - k0, D, dp_, b.ln1_g, b.ln1_b, m.eps,
-                 ba_.data() + size_t(k0) * dp_, dp_);
-      if (o0 > k0)
-        gemm(ba_.data() + size_t(k0) * dp_, dp_, o0 - k0, b.kv, nullptr,
-             bqkv_.data() + size_t(k0) * qp_ + D, qp_);
-      if (S > o0)
-        gemm(ba_.data() + size_t(o0) * dp_, dp_, S - o0, b.qkv, nullptr,
-             bqkv_.data() + size_t(o0) * qp_, qp_);
-      float* K = &rs.kring[size_t(l) * W * D];
-      float* V = &rs.vring[size_t(l) * W * D];
-      for (int r = S - W; r < S; ++r) {
-        const float* kv = bqkv_.data() + size_t(r) * qp_ + D;
-        std::memcpy(K + size_t(r % W) * D, kv, sizeof(float) * D);
-        std::memcpy(V + size_t(r % W) * D, kv + D, sizeof(float) * D);
-      }
-      rs.valid[size_t(l)] = W;
-      if (S == o0) continue;
-      for (int r = o0; r < S; ++r) {  // rows r-W+1 .. r, contiguous: a ring read in order
-        const float* q = bqkv_.data() + size_t(r) * qp_;
-        const float* k = bqkv_.data() + size_t(r - W + 1) * qp_ + D;
-        ring_attention(q, k, k + D, qp_, W, W - 1, W, D, m.heads, b.rel_bias,
-                       batt_.data() + size_t(r) * dp_, scores_.data());
-      }
-      const int R = S - o0;
-      float* ho = h + size_t(o0) * dp_;
-      gemm(batt_.data() + size_t(o0) * dp_, dp_, R, b.proj, nullptr,
-           btmp_.data() + size_t(o0) * dp_, dp_);
-      for (size_t j = 0; j < size_t(R) * dp_; ++j) ho[j] += btmp_[size_t(o0) * dp_ + j];
-      layer_norm(ho, R, D, dp_, b.ln2_g, b.ln2_b, m.eps, ba_.data() + size_t(o0) * dp_, dp_);
-      gemm(ba_.data() + size_t(o0) * dp_, dp_, R, b.mlp0, nullptr,
-           bmlp_.data() + size_t(o0) * fp_, fp_);
-      gelu(bmlp_.data() + size_t(o0) * fp_, R * fp_);
-      gemm(bmlp_.data() + size_t(o0) * fp_, fp_, R, b.mlp2, nullptr,
-           btmp_.data() + size_t(o0) * dp_, dp_);
-      for (size_t j = 0; j < size_t(R) * dp_; ++j) ho[j] += btmp_[size_t(o0) * dp_ + j];
-    }
-    rs.slot = (S - 1) % W;
-    if (last_output) std::memcpy(h_.data(), bh_.data() + size_t(S - 1) * dp_, sizeof(float) * dp_);
+    rs.slot = newest;
   }
 
-  // A stream step's new row (frame x, the newest) through every layer: its keys and values
-  // go to ring slot rs.slot, its queries attend over the ring; leaves its output in h_.
-  void row(Rows& rs, const float* x) {
+  // Row r of frame x through the layers (a stream step's new row: r = rows, past every
+  // bound): its keys and values go to ring slot rs.slot and its queries attend over the ring.
+  // Leaves the last layer's output in h_ when `last_output`.
+  void row(Rows& rs, const float* x, int r, bool last_output) {
     const TransformerModel& m = m_;
-    const int W = m.window, N = m.n_mels, D = m.d;
+    const int W = m.window, N = m.n_mels, D = m.d, L = m.layers;
     for (int i = 0; i < N; ++i) xn_[size_t(i)] = (x[i] - m.center) / m.spread;
     gemm(xn_.data(), N, 1, m.inp, rs.ctrl.data(), h_.data(), dp_);
-    for (int l = 0; l < m.layers; ++l) {
+    for (int l = 0; l < L; ++l) {
+      if (r < l * (W - 1)) return;  // no later row's output depends on it
       const Block& b = m.blocks[size_t(l)];
       layer_norm(h_.data(), 1, D, dp_, b.ln1_g, b.ln1_b, m.eps, a_.data(), dp_);
       gemm(a_.data(), dp_, 1, b.qkv, nullptr, qkv_.data(), qp_);
@@ -527,8 +484,11 @@ class RelativeSession final : public Session {
       float* V = &rs.vring[size_t(l) * W * D];
       std::memcpy(K + size_t(rs.slot) * D, qkv_.data() + D, sizeof(float) * D);
       std::memcpy(V + size_t(rs.slot) * D, qkv_.data() + 2 * D, sizeof(float) * D);
-      ring_attention(qkv_.data(), K, V, D, W, rs.slot, rs.valid[size_t(l)], D, m.heads,
-                     b.rel_bias, att_.data(), scores_.data());
+      int& valid = rs.valid[size_t(l)];
+      if (valid < W) ++valid;
+      if (!(l + 1 < L ? r >= (l + 1) * (W - 1) : last_output)) return;
+      ring_attention(qkv_.data(), K, V, D, W, rs.slot, valid, D, m.heads, b.rel_bias,
+                     att_.data(), scores_.data());
       gemm(att_.data(), dp_, 1, b.proj, nullptr, tmp_.data(), dp_);
       for (int i = 0; i < D; ++i) h_[size_t(i)] += tmp_[size_t(i)];
       layer_norm(h_.data(), 1, D, dp_, b.ln2_g, b.ln2_b, m.eps, a_.data(), dp_);
@@ -558,11 +518,10 @@ class RelativeSession final : public Session {
   }
 
   const TransformerModel& m_;
-  int dp_ = 0, qp_ = 0, fp_ = 0, kp_ = 0;
+  int dp_ = 0, qp_ = 0, fp_ = 0;
   Rows stream_, graph_;
   std::vector<float> xn_, h_, a_, att_, tmp_, qkv_, mlp_, head_, scores_, noise_, frame_, cvec_,
-      prev_cvec_;
-  std::vector<float> bx_, bh_, ba_, batt_, btmp_, bqkv_, bmlp_;  // rebuild(): S rows each
+      prev_cvec_, rings_cvec_;  // rings_cvec_: the controls the stream's rings were made with
   uint64_t seed_ = 0, k_ = 0;
   bool started_ = false;
 };
