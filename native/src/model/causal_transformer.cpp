@@ -30,7 +30,7 @@ namespace {
 struct Block {
   const float *ln1_g, *ln1_b, *ln2_g, *ln2_b;
   Packed qkv, proj, mlp0, mlp2;
-  Packed kv;  // keys and values only: the absolute form's last block
+  Packed kv;  // keys and values only: the absolute form's last block; relative run_step
   const float* rel_bias = nullptr;  // relative form: [heads][window]
 };
 
@@ -123,7 +123,7 @@ class TransformerModel final : public Model {
       const float* qkv_w = t(b + "qkv.weight", {3 * D, D});
       const float* qkv_b = t(b + "qkv.bias", {3 * D});
       k.qkv = Packed::linear(qkv_w, qkv_b, 3 * d, d);
-      if (l + 1 == layers && !relative)
+      if (l + 1 == layers || relative)
         k.kv = Packed::linear(qkv_w + size_t(d) * d, qkv_b + d, 2 * d, d);
       if (relative) {
         float* dst = &norms[size_t(4 * layers + 2) * d + size_t(l) * heads * window];
@@ -305,7 +305,8 @@ class TransformerSession final : public Session {
   }
 
   const TransformerModel& m_;
-  int dp_ = 0, qp_ = 0, fp_ = 0;
+  int dp_ = 0, qp_ = 0, fp_ = 0, kp_ = 0;
+  std::vector<float> bx_, bh_, ba_, batt_, btmp_, bqkv_, bmlp_;
   std::vector<float> state_, xn_, inp_, h_, a_, att_, tmp_, qkv_, mlp_, ctrl_, head_, scores_,
       noise_, frame_, cvec_;
   uint64_t seed_ = 0, k_ = 0;
@@ -344,6 +345,15 @@ class RelativeSession final : public Session {
     stream_.init(m, dp_);
     graph_.init(m, dp_);
     xn_.assign(N + 16, 0.0f);
+    const size_t S = size_t(m.rows);  // rebuild_batched(): S rows each
+    kp_ = round16(2 * m.d);
+    bx_.assign(S * N, 0.0f);
+    bh_.assign(S * dp_, 0.0f);
+    ba_.assign(S * dp_, 0.0f);
+    batt_.assign(S * dp_, 0.0f);
+    btmp_.assign(S * dp_, 0.0f);
+    bqkv_.assign(S * qp_ + kp_, 0.0f);  // + kp_: a keys-and-values product written at column d
+    bmlp_.assign(S * fp_, 0.0f);
     h_.assign(size_t(dp_), 0.0f);
     a_.assign(size_t(dp_), 0.0f);
     att_.assign(size_t(dp_), 0.0f);
@@ -372,7 +382,7 @@ class RelativeSession final : public Session {
     std::memcpy(g.hist.data() + (S - 1) * N, frame, sizeof(float) * N);
     g.head0 = 0;
     control_embedding(g, cvec);
-    rebuild(g, /*last_output=*/true);
+    rebuild_batched(g, /*last_output=*/true);
     sample(noise, next_frame);
     std::memcpy(next_state, g.hist.data(), sizeof(float) * S * N);
     return Status::Ok;
@@ -467,6 +477,65 @@ class RelativeSession final : public Session {
     rs.slot = newest;
   }
 
+  // run_step's rows (graph_): as the graph computes them, but only what the newest row
+  // depends on, each layer as one product over its rows (faster than rebuild(), not
+  // bit-identical to the stream's rows, which run_step never meets):
+  // row r's keys and values at layer l are needed only when r >= l * (window - 1), its
+  // output only when the next layer needs it (or for the newest row of a graph step, whose
+  // output is left in h_). Row r lands in ring slot r mod window, as row() would put it.
+  void rebuild_batched(Rows& rs, bool last_output) {
+    const TransformerModel& m = m_;
+    const int S = m.rows, W = m.window, N = m.n_mels, D = m.d, L = m.layers;
+    for (int r = 0; r < S; ++r) {
+      const float* x = rs.hist.data() + size_t((rs.head0 + r) % S) * N;
+      for (int i = 0; i < N; ++i) bx_[size_t(r) * N + i] = (x[i] - m.center) / m.spread;
+    }
+    gemm(bx_.data(), N, S, m.inp, rs.ctrl.data(), bh_.data(), dp_);
+    for (int l = 0; l < L; ++l) {
+      const Block& b = m.blocks[size_t(l)];
+      const int k0 = l * (W - 1);
+      const int o0 = l + 1 < L ? (l + 1) * (W - 1) : (last_output ? S - 1 : S);
+      float* h = bh_.data();
+      layer_norm(h + size_t(k0) * dp_, S - k0, D, dp_, b.ln1_g, b.ln1_b, m.eps,
+                 ba_.data() + size_t(k0) * dp_, dp_);
+      if (o0 > k0)
+        gemm(ba_.data() + size_t(k0) * dp_, dp_, o0 - k0, b.kv, nullptr,
+             bqkv_.data() + size_t(k0) * qp_ + D, qp_);
+      if (S > o0)
+        gemm(ba_.data() + size_t(o0) * dp_, dp_, S - o0, b.qkv, nullptr,
+             bqkv_.data() + size_t(o0) * qp_, qp_);
+      float* K = &rs.kring[size_t(l) * W * D];
+      float* V = &rs.vring[size_t(l) * W * D];
+      for (int r = S - W; r < S; ++r) {
+        const float* kv = bqkv_.data() + size_t(r) * qp_ + D;
+        std::memcpy(K + size_t(r % W) * D, kv, sizeof(float) * D);
+        std::memcpy(V + size_t(r % W) * D, kv + D, sizeof(float) * D);
+      }
+      rs.valid[size_t(l)] = W;
+      if (S == o0) continue;
+      for (int r = o0; r < S; ++r) {  // rows r-W+1 .. r, contiguous: a ring read in order
+        const float* q = bqkv_.data() + size_t(r) * qp_;
+        const float* k = bqkv_.data() + size_t(r - W + 1) * qp_ + D;
+        ring_attention(q, k, k + D, qp_, W, W - 1, W, D, m.heads, b.rel_bias,
+                       batt_.data() + size_t(r) * dp_, scores_.data());
+      }
+      const int R = S - o0;
+      float* ho = h + size_t(o0) * dp_;
+      gemm(batt_.data() + size_t(o0) * dp_, dp_, R, b.proj, nullptr,
+           btmp_.data() + size_t(o0) * dp_, dp_);
+      for (size_t j = 0; j < size_t(R) * dp_; ++j) ho[j] += btmp_[size_t(o0) * dp_ + j];
+      layer_norm(ho, R, D, dp_, b.ln2_g, b.ln2_b, m.eps, ba_.data() + size_t(o0) * dp_, dp_);
+      gemm(ba_.data() + size_t(o0) * dp_, dp_, R, b.mlp0, nullptr,
+           bmlp_.data() + size_t(o0) * fp_, fp_);
+      gelu(bmlp_.data() + size_t(o0) * fp_, R * fp_);
+      gemm(bmlp_.data() + size_t(o0) * fp_, fp_, R, b.mlp2, nullptr,
+           btmp_.data() + size_t(o0) * dp_, dp_);
+      for (size_t j = 0; j < size_t(R) * dp_; ++j) ho[j] += btmp_[size_t(o0) * dp_ + j];
+    }
+    rs.slot = (S - 1) % W;
+    if (last_output) std::memcpy(h_.data(), bh_.data() + size_t(S - 1) * dp_, sizeof(float) * dp_);
+  }
+
   // Row r of frame x through the layers (a stream step's new row: r = rows, past every
   // bound): its keys and values go to ring slot rs.slot and its queries attend over the ring.
   // Leaves the last layer's output in h_ when `last_output`.
@@ -518,7 +587,8 @@ class RelativeSession final : public Session {
   }
 
   const TransformerModel& m_;
-  int dp_ = 0, qp_ = 0, fp_ = 0;
+  int dp_ = 0, qp_ = 0, fp_ = 0, kp_ = 0;
+  std::vector<float> bx_, bh_, ba_, batt_, btmp_, bqkv_, bmlp_;
   Rows stream_, graph_;
   std::vector<float> xn_, h_, a_, att_, tmp_, qkv_, mlp_, head_, scores_, noise_, frame_, cvec_,
       prev_cvec_, rings_cvec_;  // rings_cvec_: the controls the stream's rings were made with
