@@ -135,6 +135,71 @@ def test_transformer_step_matches_forward_and_keeps_state_size(schema):
             frame, state = new_frame, new_state
 
 
+def test_relative_transformer_step_needs_only_its_receptive_field(schema):
+    """The relative form: no positional parameter, a distance bias per block, state of
+    layers * (window - 1) + 1 frames, and every row's prediction is the same whether it is
+    computed inside a long sequence or as the newest row of exactly that many frames (what
+    makes the native key/value cache exact). One frame less changes it."""
+    torch.manual_seed(0)
+    m = build_model("transformer", schema, config={"window": 6, "d_model": 32, "layers": 2,
+                                                     "heads": 4, "ff": 64,
+                                                     "positional": "relative"}).eval()
+    names = dict(m.named_parameters())
+    assert "pos" not in names and names["blocks.1.rel_bias"].shape == (4, 6)
+    assert m.state_frames == 11 and m.train_frames == 13
+    with torch.no_grad():
+        for b in m.blocks:
+            b.rel_bias.normal_()
+    c = torch.from_numpy(schema.encode()[None])
+    seq = torch.randn(1, 40, 80)
+    with torch.no_grad():
+        mu, log_std = m(seq, c)  # longer than any buffer: the band is built for the call
+        for t in (10, 23, 39):
+            mu_t, ls_t = m(seq[:, t - 10:t + 1], c)
+            torch.testing.assert_close(mu_t[:, -1], mu[:, t], atol=1e-5, rtol=0)
+            torch.testing.assert_close(ls_t[:, -1], log_std[:, t], atol=1e-5, rtol=0)
+        short, _ = m(seq[:, 30:40], c)
+        assert (short[:, -1] - mu[:, 39]).abs().max() > 1e-4
+        frame, state = m.silence(), m.initial_state()
+        assert state.shape == (1, 11, 80)
+        for k in range(4):
+            noise = torch.from_numpy(seed_noise(3, 80, stream=k))[None]
+            frame, state = m.step(frame, c, noise, state)
+            assert state.shape == (1, 11, 80) and frame.shape == (1, 80)
+    loss, logs = m.train().loss(torch.randn(3, m.train_frames, 80) - 5.0, c.expand(3, -1))
+    loss.backward()
+    assert torch.isfinite(loss) and names["blocks.0.rel_bias"].grad.abs().sum() > 0
+
+
+def test_relative_transformer_loss_skips_the_silence_before_a_clip(schema):
+    """Frames marked not real (the floor before a clip) are never targets: the loss is the
+    NLL over the real targets alone."""
+    torch.manual_seed(0)
+    m = build_model("transformer", schema, config={
+        "window": 4, "d_model": 16, "heads": 2, "layers": 2, "ff": 32, "positional": "relative",
+        "input_noise": 0.0, "sched_sampling": 0.0})
+    c = torch.from_numpy(schema.encode()[None]).expand(2, -1)
+    seq = torch.randn(2, m.train_frames, 80) - 5.0
+    seq[0, :3] = float(m.stats.lo)
+    real = torch.ones(2, m.train_frames, dtype=torch.bool)
+    real[0, :3] = False
+    loss, _ = m.loss(seq, c, real)
+    mu, log_std = m(m.stats.normalize(seq[:, :-1]), c)
+    e = (0.5 * ((m.stats.normalize(seq[:, 1:]) - mu) / log_std.exp()).pow(2) + log_std).mean(-1)
+    want = torch.cat([e[0, 2:], e[1]]).mean()  # targets 1, 2 of clip 0 are floor frames
+    torch.testing.assert_close(loss, want)
+    full, _ = m.loss(seq, c, torch.ones_like(real))
+    torch.testing.assert_close(full, m.loss(seq, c)[0])
+
+
+def test_transformer_positional_form_is_checked(schema):
+    with pytest.raises(ValueError, match="positional"):
+        build_model("transformer", schema, config={"positional": "rotary"})
+    m = build_model("transformer", schema)  # old configs: the absolute form, as before
+    assert m.config.positional == "absolute" and m.state_frames == m.window
+    assert "pos" in dict(m.named_parameters())
+
+
 def _stationary_data(n=6, frames=160, seed=0):
     """Two ambience "levels" of a textured noise bed, log-mel ~ N(base + level, 0.5)."""
     rng = np.random.default_rng(seed)

@@ -16,6 +16,7 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 import pytest
+import torch
 from onnx import TensorProto, helper, numpy_helper
 
 from foleykit.export import ModelFileError, load_metadata
@@ -27,7 +28,7 @@ from foleykit.models import ControlSchema, seed_noise
 from foleykit.models import default
 from foleykit.train.__main__ import main as train_main
 
-FAMILIES = ("vae", "gan", "transformer")
+FAMILIES = ("vae", "gan", "transformer", "relative")  # relative: the Transformer's other form
 PRECISIONS = ("fp32", "fp16", "int8")
 FLAGS = {"fp32": [], "fp16": ["--fp16"], "int8": ["--precision", "int8"]}
 ATOL = 1e-4
@@ -38,9 +39,24 @@ def runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("native_runs")
     out = {}
     for fam in FAMILIES:
+        if fam == "relative":
+            continue
         assert train_main(["--out", str(root / fam), "--model", fam, "--smoke-test",
                            "--no-progress"]) == 0
         out[fam] = root / fam
+    # the relative positional form, its distance biases (which start at zero) made random
+    cfg = root / "relative.json"
+    cfg.write_text(json.dumps({"model": "transformer", "model_config": {
+        "window": 8, "positional": "relative"}}))
+    assert train_main(["--out", str(root / "relative"), "--config", str(cfg), "--smoke-test",
+                       "--no-progress"]) == 0
+    ck_path = root / "relative" / "checkpoint.pt"
+    ck = torch.load(ck_path, weights_only=True)
+    gen = torch.Generator().manual_seed(0)
+    for k in [k for k in ck["model"] if k.endswith("rel_bias")]:
+        ck["model"][k] = torch.randn(ck["model"][k].shape, generator=gen)
+    torch.save(ck, ck_path)
+    out["relative"] = root / "relative"
     return out
 
 
@@ -85,8 +101,10 @@ def _expected_tensors(arch):
         return t + [("out.weight", [n + 1, C, 3]), ("out.bias", [n + 1]), ("stats.lo", []),
                     ("stats.hi", [])]
     d, n, c, ff = arch["d_model"], arch["n_mels"], arch["c_dim"], arch["ff"]
-    t = [("inp.weight", [d, n]), ("inp.bias", [d]), ("ctrl.weight", [d, c]), ("ctrl.bias", [d]),
-         ("pos", [arch["window"], d])]
+    relative = arch.get("positional") == "relative"
+    t = [("inp.weight", [d, n]), ("inp.bias", [d]), ("ctrl.weight", [d, c]), ("ctrl.bias", [d])]
+    if not relative:
+        t.append(("pos", [arch["window"], d]))
     for i in range(arch["layers"]):
         b = f"blocks.{i}."
         t += [(b + "ln1.weight", [d]), (b + "ln1.bias", [d]), (b + "ln2.weight", [d]),
@@ -94,6 +112,8 @@ def _expected_tensors(arch):
               (b + "proj.weight", [d, d]), (b + "proj.bias", [d]),
               (b + "mlp.0.weight", [ff, d]), (b + "mlp.0.bias", [ff]),
               (b + "mlp.2.weight", [d, ff]), (b + "mlp.2.bias", [d])]
+        if relative:
+            t.append((b + "rel_bias", [arch["heads"], arch["window"]]))
     t += [("ln.weight", [d]), ("ln.bias", [d]), ("head.weight", [2 * n, d]),
           ("head.bias", [2 * n])]
     return t + [("stats." + k, []) for k in ("lo", "hi", "center", "spread", "level_lo",
@@ -153,7 +173,7 @@ def test_cli_export_writes_onnx_and_fkm(exports, capsys):
         assert header["onnx_content_hash"] == meta["content_hash"]
         assert header["meta"] == {k: v for k, v in meta.items() if k != "content_hash"}
         assert header["meta"]["precision"] == prec  # what the ONNX weights were; .fkm is fp32
-        kind = "causal_transformer" if fam == "transformer" else "clip_decoder"
+        kind = "causal_transformer" if fam in ("transformer", "relative") else "clip_decoder"
         assert header["architecture"]["kind"] == kind
 
 
@@ -225,6 +245,14 @@ def test_layout_follows_format_hpp(exports, family):
         assert (arch["heads"], arch["layers"], arch["ln_eps"], arch["log_std_min"]) == \
             (4, 2, 1e-5, -5.0)
         assert arch["window"] == header["meta"]["window_frames"]
+        assert "positional" not in header["meta"]  # the absolute form's files are unchanged
+    elif family == "relative":
+        assert set(arch) == {"kind", "c_dim", "n_mels", "window", "d_model", "heads", "layers",
+                             "ff", "ln_eps", "log_std_min", "log_std_max", "positional"}
+        assert arch["positional"] == "relative" and arch["window"] == 8
+        meta = header["meta"]
+        assert meta["positional"] == "relative" and meta["attention_window"] == 8
+        assert meta["window_frames"] == arch["layers"] * (8 - 1) + 1
     else:
         assert set(arch) == {"kind", "z_dim", "c_dim", "n_mels", "frames", "channels",
                              "base_frames", "kernel", "leaky_slope"}
@@ -459,6 +487,48 @@ def _cast_activation(p):
     n.attribute.append(helper.make_attribute("to", TensorProto.FLOAT))
 
 
+def _softmax_input(p, block):
+    sm = _node(p, lambda n: n.op_type == "Softmax" and f"blocks.{block}/" in n.name)
+    return _node(p, lambda n: n.output[0] == sm.input[0])
+
+
+def _wide_band(p):
+    """The band mask of block 1 lets each row see one row more than the window."""
+    add = _softmax_input(p, 1)
+    const = _node(p, lambda n: n.output[0] in add.input and n.op_type == "Constant")
+    m = numpy_helper.to_array(const.attribute[0].t).copy()
+    rel = np.arange(m.shape[0])[:, None] - np.arange(m.shape[0])[None, :]
+    m[rel == 8] = 0.0
+    const.attribute[0].t.CopyFrom(numpy_helper.from_array(m))
+
+
+def _shifted_distance(p):
+    """The distance index of the bias off by one (a shared Constant: every block sees it)."""
+    add = _softmax_input(p, 0)
+    bias_add = _node(p, lambda n: n.output[0] == add.input[0])
+    gather = _node(p, lambda n: n.output[0] in bias_add.input and n.op_type == "Gather")
+    const = _node(p, lambda n: n.output[0] == gather.input[1])
+    idx = numpy_helper.to_array(const.attribute[0].t)
+    const.attribute[0].t.CopyFrom(numpy_helper.from_array(np.minimum(idx + 1, 7)))
+
+
+def _no_distance_bias(p):
+    """Block 0 adds its scores to themselves instead of the distance bias."""
+    add = _softmax_input(p, 0)
+    bias_add = _node(p, lambda n: n.output[0] == add.input[0])
+    bias_add.input[1] = bias_add.input[0]
+
+
+def _meta_says_absolute(p):
+    keep = [x for x in p.metadata_props if x.key not in ("positional", "attention_window")]
+    del p.metadata_props[:]
+    p.metadata_props.extend(keep)
+
+
+def _state_too_short(p):
+    _set_meta(p, "attention_window", 9)
+
+
 def _swapped_linears(p):
     a = _node(p, lambda n: n.name == "/model/blocks.0/qkv/MatMul")
     b = _node(p, lambda n: n.name == "/model/blocks.1/qkv/MatMul")
@@ -477,6 +547,11 @@ def _swapped_linears(p):
     ("transformer", _no_clip, "Identity node .* converts a computed value"),
     ("transformer", _no_pos, "positional embedding"),
     ("transformer", _swapped_linears, "belongs to 'blocks.1.qkv'"),
+    ("relative", _wide_band, "not masked to a causal band of 8 rows"),
+    ("relative", _shifted_distance, "not indexed by the distance"),
+    ("relative", _no_distance_bias, "adds no Gather of a distance bias"),
+    ("relative", _state_too_short, "takes 17 frames of state"),
+    ("relative", _meta_says_absolute, "positional embedding"),
 ])
 def test_mangled_graphs_are_refused(exports, tmp_path, family, mangle, msg):
     proto = onnx.load(str(exports[family, "fp32"]))

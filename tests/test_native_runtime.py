@@ -271,3 +271,131 @@ def test_decoder_kernel_sizes_match_onnxruntime(tmp_path, kernel):
              "fmax": None, "log_floor": 1e-5}
     path = export_model(model, schema, feats, tmp_path / f"k{kernel}.onnx")
     assert check_parity(path) < ATOL
+
+
+# -- the relative positional form (key/value cache in the native runtime) ----------------------
+
+REL_ATOL = 2e-5  # native rings vs ONNX Runtime's full recompute: float32 rounding only
+
+
+@pytest.fixture(scope="module")
+def relative(tmp_path_factory):
+    """A relative-form Transformer with random distance biases (they start at zero), exported
+    in every precision: {precision: model.onnx} (with the .fkm beside each)."""
+    import torch
+
+    from foleykit.export import export_model
+    from foleykit.models import ControlDef
+    from foleykit.models.transformer import CausalTransformer, TransformerConfig
+
+    torch.manual_seed(3)
+    schema = ControlSchema([ControlDef("kind", "categorical", "a", choices=("a", "b", "c")),
+                            ControlDef("level", "continuous", 0.5, low=0.0, high=1.0)])
+    model = CausalTransformer(schema.dim, n_mels=80, config=TransformerConfig(
+        window=8, d_model=32, heads=4, layers=2, ff=64, positional="relative"))
+    # lo: the log floor, which both backends' streams start from
+    model.stats.set({"lo": float(np.log(np.float32(1e-5))), "hi": 2.0, "center": -6.0, "spread": 2.5, "level_lo": -10.0,
+                     "level_hi": -1.0})
+    with torch.no_grad():
+        for b in model.blocks:
+            b.rel_bias.normal_(0.0, 1.0)
+    feats = {"sample_rate": 48000, "n_fft": 1024, "hop": 256, "n_mels": 80, "fmin": 0.0,
+             "fmax": None, "log_floor": 1e-5}
+    root = tmp_path_factory.mktemp("relative")
+    return {p: export_model(model, schema, feats, root / f"rel-{p}.onnx", p)
+            for p in ("fp32", "fp16", "int8")}
+
+
+@pytest.mark.parametrize("precision", ("fp32", "fp16", "int8"))
+def test_relative_model_matches_onnxruntime(relative, precision):
+    path = relative[precision]
+    info = NativeModel(str(path.with_suffix(".fkm"))).info
+    assert info["window_frames"] == 2 * (8 - 1) + 1  # the state: the newest row's field
+    worst = check_parity(path, steps=30)
+    print(f"relative/{precision}: max |native - onnxruntime| = {worst:.2e}")
+    assert worst < REL_ATOL
+
+
+@pytest.mark.parametrize("precision", ("fp32", "fp16", "int8"))
+def test_relative_stream_follows_onnxruntime_over_a_long_rollout(relative, precision):
+    """200 frames free-running (each backend feeds back its own output, so differences could
+    compound), controls changed twice mid-stream: the native stream (one row per step through
+    the cached keys and values; rebuilt when the controls change) stays on ONNX Runtime's."""
+    path = relative[precision]
+    nat = Runtime(path, backend="native").stream({"kind": "b"}, seed=5)
+    ref = Runtime(path, backend="onnxruntime").stream({"kind": "b"}, seed=5)
+    mels, worst = [], 0.0
+    for k in range(25):
+        if k in (9, 17):
+            ctl = {"kind": "c", "level": 0.9} if k == 9 else {"kind": "a", "level": 0.1}
+            nat.set_controls(ctl)
+            ref.set_controls(ctl)
+        a, b = nat.frames(8), ref.frames(8)
+        worst = max(worst, float(np.abs(a - b).max()))
+        mels.append(b)
+    print(f"relative/{precision}: 200-frame rollout, max |native - onnxruntime| = {worst:.2e}")
+    assert worst < REL_ATOL
+    assert np.ptp(np.concatenate(mels, axis=1)) > 1.0  # a stream, not a clamped constant
+
+
+def test_relative_stream_is_independent_of_calls_and_graph_steps(relative):
+    """Frames do not depend on how they are requested, a raw graph step between them does not
+    disturb the stream, and setting the controls the stream already has changes nothing."""
+    path = str(relative["fp32"].with_suffix(".fkm"))
+    one, many = NativeModel(path), NativeModel(path)
+    one.stream_reset(None, 9)
+    many.stream_reset(None, 9)
+    a = np.concatenate([one.stream_next(1) for _ in range(20)], axis=1)
+    defaults = Runtime(relative["fp32"], backend="native").schema.values({})
+    b = [many.stream_next(5)]
+    n, S = many.info["n_mels"], many.info["window_frames"]
+    many.run_step(np.zeros(n, np.float32), many.encode_controls(defaults) * 0.5,
+                  np.ones(n, np.float32), np.full((S, n), -3.0, np.float32))
+    many.stream_set_controls(defaults)  # the controls it already has
+    b += [many.stream_next(8), many.stream_next(7)]
+    np.testing.assert_array_equal(a, np.concatenate(b, axis=1))
+
+
+def _rewrite_fkm(src, arch=None, meta=None, drop=(), change=None):
+    """The .fkm ``src`` with its architecture / meta entries replaced, tensors dropped or
+    replaced, written validly (fresh checksum) so only the architecture checks can object."""
+    from foleykit.export.native import _pack, read_native
+
+    header, tensors = read_native(src)
+    header = {k: v for k, v in header.items() if k != "tensors"}
+    header["architecture"] = {**header["architecture"], **(arch or {})}
+    header["meta"] = {**header["meta"], **(meta or {})}
+    tensors = {k: v for k, v in tensors.items() if k not in drop}
+    tensors.update(change or {})
+    return _pack(header, tensors)
+
+
+def test_relative_bad_files_are_refused(relative):
+    src = relative["fp32"].with_suffix(".fkm")
+    NativeModel.from_bytes(_rewrite_fkm(src))  # the rewrite itself is a valid file
+    bias = np.zeros((4, 8), np.float32)
+    cases = [
+        (dict(drop=("blocks.1.rel_bias",)), "lacks tensor 'blocks.1.rel_bias'"),
+        (dict(change={"blocks.0.rel_bias": np.zeros((4, 9), np.float32)}),
+         r"'blocks.0.rel_bias' has shape \[4, 9\]"),
+        (dict(change={"pos": np.zeros((8, 32), np.float32)}), "does not use"),
+        (dict(arch={"positional": "rotary"}), "positional"),
+        (dict(arch={"positional": 1}), "positional"),
+        (dict(meta={"window_frames": 8}), "window_frames"),
+        (dict(meta={"attention_window": 7}), "attention_window"),
+        (dict(arch={"window": 9}, change={"blocks.0.rel_bias": bias}), "window_frames"),
+    ]
+    for kw, msg in cases:
+        with pytest.raises(DSPError, match=msg):
+            NativeModel.from_bytes(_rewrite_fkm(src, **kw))
+    # the relative form's file claiming the absolute form
+    with pytest.raises(DSPError, match="window_frames differs"):
+        NativeModel.from_bytes(_rewrite_fkm(src, arch={"positional": "absolute"}))
+    # and an absolute model's file claiming the relative form
+    from pathlib import Path
+
+    absolute = Path(__file__).resolve().parents[1] / "native/tests/fuzz_corpus" \
+        / "model_transformer_tiny.fkm"
+    NativeModel.from_bytes(absolute.read_bytes())
+    with pytest.raises(DSPError, match="window_frames"):
+        NativeModel.from_bytes(_rewrite_fkm(absolute, arch={"positional": "relative"}))

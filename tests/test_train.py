@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -31,6 +32,48 @@ def test_smoke_run_writes_a_complete_run_folder(tmp_path, family):
     assert (out / "previews" / "step_0000003.png").is_file()
     assert (out / "previews" / "step_0000003.wav").is_file()
     assert not list(out.glob("*.tmp"))  # atomic writes leave nothing behind
+
+
+def test_relative_transformer_trains_on_sequences_longer_than_its_window(tmp_path):
+    from foleykit.models import build_model
+    from foleykit.train.config import resolve_config
+    from foleykit.train.data import load_dataset
+    from foleykit.train.loop import _batch, _step_generator
+
+    cfg_file = tmp_path / "rel.json"
+    cfg_file.write_text(json.dumps({"model": "transformer", "model_config": {
+        "window": 8, "d_model": 32, "layers": 2, "ff": 64, "positional": "relative"}}))
+    out = tmp_path / "rel"
+    _run(out, "--config", str(cfg_file), "--smoke-test")
+    ck = torch.load(out / "checkpoint.pt", weights_only=True)
+    assert "model.pos" not in ck["model"] and "pos" not in ck["model"]
+    assert ck["model"]["blocks.1.rel_bias"].shape == (4, 8)
+    cfg = resolve_config(json.loads(cfg_file.read_text()), {"clips_per_category": 2,
+                                                             "ambience_seconds": 0.6})
+    ds = load_dataset(cfg)
+    m = build_model("transformer", ds.schema, config=cfg.model_config)
+    lo = float(np.log(cfg.log_floor))
+    for step in range(1, 9):
+        seq, c, real = _batch(ds, cfg, m, 4, _step_generator(0, 0, step, torch.device("cpu")),
+                              torch.device("cpu"))
+        assert seq.shape == (4, 2 * 8 + 1, cfg.n_mels) and c.shape[0] == 4
+        assert real.shape == (4, 2 * 8 + 1) and real.dtype == torch.bool
+        for b in range(4):  # floor frames first (a stream from silence), then the clip
+            k = int((~real[b]).sum())
+            assert k <= 8 - 1 and bool(real[b, k:].all())
+            assert bool((seq[b, :k] == lo).all())
+    # silence_starts 1: every sequence begins with 1 .. n - 2 floor frames, then the clip
+    m = build_model("transformer", ds.schema, config={**cfg.model_config, "silence_starts": 1.0})
+    seen = set()
+    for step in range(1, 9):
+        seq, c, real = _batch(ds, cfg, m, 4, _step_generator(0, 0, step, torch.device("cpu")),
+                              torch.device("cpu"))
+        for b in range(4):
+            k = int((~real[b]).sum())
+            assert 1 <= k <= 2 * 8 - 1 and bool(real[b, k:].all())
+            assert bool((seq[b, :k] == lo).all()) and not bool((seq[b, k] == lo).all())
+            seen.add(k)
+    assert len(seen) > 4
 
 
 def _weights(out: Path):

@@ -1,6 +1,6 @@
 """Writes tiny but complete models (.fkm) into native/tests/fuzz_corpus/ so the fuzzer starts
-from files that pass every check and reach inference: a VAE decoder and a causal Transformer
-with random weights, exported and converted by the real pipeline (foleykit export +
+from files that pass every check and reach inference: a VAE decoder and causal Transformers
+(absolute and relative positional forms) with random weights, exported and converted by the real pipeline (foleykit export +
 foleykit.export.native). Run from the repository root with the project's venv:
 
     .venv/bin/python native/tests/make_model_seeds.py
@@ -29,7 +29,14 @@ def main() -> None:
             z_dim=2, channels=4, enc_channels=4, base_frames=2, kernel=3)),
         "model_transformer_tiny": CausalTransformer(schema.dim, n_mels=8, config=TransformerConfig(
             window=4, d_model=16, heads=2, layers=2, ff=16)),
+        "model_transformer_relative_tiny": CausalTransformer(
+            schema.dim, n_mels=8, config=TransformerConfig(window=4, d_model=16, heads=2,
+                                                           layers=2, ff=16,
+                                                           positional="relative")),
     }
+    with torch.no_grad():  # a distance bias that matters (it starts at zero)
+        for b in models["model_transformer_relative_tiny"].blocks:
+            b.rel_bias.normal_()
     with tempfile.TemporaryDirectory() as tmp:
         for name, model in models.items():
             onnx_path = export_model(model, schema, FEATURES, Path(tmp) / f"{name}.onnx")

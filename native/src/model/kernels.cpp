@@ -416,6 +416,40 @@ void causal_attention(const float* qkv, int ld_qkv, int W, int d, int heads, int
   }
 }
 
+void ring_attention(const float* q, const float* K, const float* V, int ld, int W, int newest,
+                    int n, int d, int heads, const float* bias, float* out, float* scores) {
+  const int hd = d / heads;
+  const float scale = float(1.0 / std::sqrt(double(hd)));
+  for (int h = 0; h < heads; ++h) {
+    const float* qh = q + size_t(h) * hd;
+    const float* bh = bias + size_t(h) * W;
+    // Slot order (not distance order): the weighted sum then walks the values contiguously.
+    float mx = -INFINITY;
+    for (int s = 0; s < W; ++s) {
+      const int t = (newest - s + W) % W;
+      if (t >= n) {
+        scores[s] = 0.0f;  // set to zero after the exponentials
+        continue;
+      }
+      const float sc = dot_n(qh, K + size_t(s) * ld + size_t(h) * hd, hd) * scale + bh[t];
+      scores[s] = sc;
+      mx = std::max(mx, sc);
+    }
+    int s = 0;
+#if defined(FK_HAVE_VEC8)
+    for (; s + 8 <= W; s += 8)
+      vec::store(scores + s, vec::exp(vec::load(scores + s) - vec::splat(mx)));
+#endif
+    for (; s < W; ++s) scores[s] = std::exp(scores[s] - mx);
+    float sum = 0.0f;
+    for (s = 0; s < W; ++s) {
+      if ((newest - s + W) % W >= n) scores[s] = 0.0f;  // slots not (yet) in the band
+      sum += scores[s];
+    }
+    weighted_sum(scores, V + size_t(h) * hd, ld, W, hd, 1.0f / sum, out + size_t(h) * hd);
+  }
+}
+
 void layer_norm(const float* x, int rows, int d, int ld, const float* g, const float* b,
                 float eps, float* y, int ldy) {
   for (int r = 0; r < rows; ++r) {

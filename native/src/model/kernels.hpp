@@ -90,6 +90,14 @@ void layer_norm(const float* x, int rows, int d, int ld, const float* g, const f
 // causal_attention_ref, vectorised; scores: W + 8 floats of scratch.
 void causal_attention(const float* qkv, int ld_qkv, int W, int d, int heads, int r0, float* out,
                       int ld_out, float* scores);
+// One query row of banded attention over a ring of W cached rows (the relative positional
+// form's streaming step). K and V hold W rows of d columns (stride ld); the newest row is at
+// slot `newest`, the row at distance t (0 <= t < n <= W) at slot (newest - t) mod W; slots
+// further than n - 1 are ignored. bias: [heads][W], added to the scaled score of distance t.
+// out[h*d/heads ..] = softmax_t(q_h . k_h(t) / sqrt(d/heads) + bias[h][t]) v_h(t).
+// scores: W + 8 floats of scratch.
+void ring_attention(const float* q, const float* K, const float* V, int ld, int W, int newest,
+                    int n, int d, int heads, const float* bias, float* out, float* scores);
 // Exact GELU: 0.5 x (1 + erf(x / sqrt 2)), in place.
 void gelu(float* x, int n);
 

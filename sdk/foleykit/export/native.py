@@ -420,15 +420,23 @@ def _convert_causal_transformer(gr: _Graph, meta: Mapping[str, Any]
                     "ReduceMean", "Pow", "Sqrt", "Mul", "Reshape", "Transpose", "Split",
                     "Squeeze", "Softmax", "Erf", "Shape", "Gather", "Clip", "Exp", "Max", "Min"),
                what)
-    n_mels, window = _int(meta, "n_mels"), _int(meta, "window_frames")
+    # rows: the frames of state the step takes (the attention window for the absolute form,
+    # the newest row's receptive field for the relative one)
+    n_mels, rows = _int(meta, "n_mels"), _int(meta, "window_frames")
+    positional = meta.get("positional", "absolute")
+    if positional not in ("absolute", "relative"):
+        raise ModelFileError(f"metadata 'positional' is {positional!r}; expected 'absolute' "
+                             "or 'relative'")
+    relative = positional == "relative"
+    window = _int(meta, "attention_window") if relative else rows
     ins = {v.name: gr.io_shape(v) for v in gr.inputs}
     c_shape = ins.get("controls")
     if not c_shape or len(c_shape) != 2 or not isinstance(c_shape[1], int):
         raise ModelFileError("the transformer graph has no 'controls' input of shape [1, C]")
     c_dim = c_shape[1]
     _check_io(gr, {"frame": [1, n_mels], "controls": [1, c_dim], "noise": [1, n_mels],
-                   "state": [1, window, n_mels]},
-              {"next_frame": [1, n_mels], "next_state": [1, window, n_mels]}, what)
+                   "state": [1, rows, n_mels]},
+              {"next_frame": [1, n_mels], "next_state": [1, rows, n_mels]}, what)
     p = _prefix(gr, "stats.level_lo", what)
 
     # Linear layers: a MatMul by a constant [in, out] (or a Gemm) whose bias is a named
@@ -496,20 +504,26 @@ def _convert_causal_transformer(gr: _Graph, meta: Mapping[str, Any]
     t["inp.weight"], t["inp.bias"] = lin("inp", d, n_mels)
     t["ctrl.weight"], t["ctrl.bias"] = lin("ctrl", d, c_dim)
 
-    # The positional embedding: torch folds pos[:window] into one constant [window, d]
-    # added to the embedded frames. Found by the Add that reads it, whatever its name.
-    pos_adds = [(n, i) for n in gr.by_op("Add") for i in n.input
-                if i in gr.weights and list(gr.weights[i].shape) == [window, d]]
-    if len(pos_adds) != 1:
-        raise ModelFileError(f"expected one Add of a [{window}, {d}] positional embedding; "
-                             f"found {len(pos_adds)}")
-    pos_add, pos_name = pos_adds[0]
-    scoped = _module_from_node_name(pos_add.name)
-    if scoped not in (None, ""):
-        raise ModelFileError(f"the positional embedding is added in {scoped!r}, not at the "
-                             "top of the model")
-    t["pos"] = gr.weights[pos_name]
-    used.append(pos_name)
+    if relative:
+        if rows != layers * (window - 1) + 1:
+            raise ModelFileError(f"metadata 'window_frames' is {rows}; a relative model with "
+                                 f"{layers} layers and attention window {window} takes "
+                                 f"{layers * (window - 1) + 1} frames of state")
+    else:
+        # The positional embedding: torch folds pos[:window] into one constant [window, d]
+        # added to the embedded frames. Found by the Add that reads it, whatever its name.
+        pos_adds = [(n, i) for n in gr.by_op("Add") for i in n.input
+                    if i in gr.weights and list(gr.weights[i].shape) == [window, d]]
+        if len(pos_adds) != 1:
+            raise ModelFileError(f"expected one Add of a [{window}, {d}] positional embedding; "
+                                 f"found {len(pos_adds)}")
+        pos_add, pos_name = pos_adds[0]
+        scoped = _module_from_node_name(pos_add.name)
+        if scoped not in (None, ""):
+            raise ModelFileError(f"the positional embedding is added in {scoped!r}, not at the "
+                                 "top of the model")
+        t["pos"] = gr.weights[pos_name]
+        used.append(pos_name)
 
     def named(key: str, shape: List[int]) -> np.ndarray:
         used.append(p + key)
@@ -544,20 +558,29 @@ def _convert_causal_transformer(gr: _Graph, meta: Mapping[str, Any]
         raise ModelFileError(f"expected {layers} qkv reshapes to [1, T, 3, heads, head_dim], "
                              f"one per block; found {five}")
     _, t_len, three, heads, hd = five[0]
-    if three != 3 or t_len != window or heads <= 0 or heads * hd != d:
+    if three != 3 or t_len != rows or heads <= 0 or heads * hd != d:
         raise ModelFileError(f"the qkv reshape {list(five[0])} does not split d_model {d} "
-                             f"into heads over a window of {window}")
+                             f"into heads over {rows} rows")
     # the attention scale 1/sqrt(head_dim) confirms the split
     scales = []
     for n in gr.by_op("Softmax"):
         a = gr.producer.get(n.input[0])
         m = gr.producer.get(a.input[0]) if a is not None and a.op_type == "Add" else None
+        if relative and m is not None and m.op_type == "Add":
+            # softmax(q k^T * scale + rel_bias[:, distance] + band mask)
+            _relative_bias(gr, n, a, m, heads, window, rows, t, used)
+            m = gr.producer.get(m.input[0])
         if m is None or m.op_type != "Mul":
             raise ModelFileError(f"Softmax node {n.name!r} is not scaled causal attention")
         scales += [float(gr.values[i].reshape(-1)[0]) for i in m.input
                    if i in gr.values and gr.values[i].size == 1]
     if len(scales) != layers or any(abs(x * math.sqrt(hd) - 1) > 1e-5 for x in scales):
         raise ModelFileError(f"the attention scales {scales} are not 1/sqrt(head_dim = {hd})")
+    if relative:
+        missing = [i for i in range(layers) if f"blocks.{i}.rel_bias" not in t]
+        if missing:
+            raise ModelFileError(f"the relative transformer graph has no distance bias in "
+                                 f"block(s) {missing}")
 
     # LayerNorm epsilon: Sqrt(ReduceMean(...) + eps) in each of the 2 * layers + 1 norms
     eps = []
@@ -585,7 +608,45 @@ def _convert_causal_transformer(gr: _Graph, meta: Mapping[str, Any]
     arch = {"kind": "causal_transformer", "c_dim": c_dim, "n_mels": n_mels, "window": window,
             "d_model": d, "heads": heads, "layers": layers, "ff": ff, "ln_eps": _f32(eps[0]),
             "log_std_min": _f32(ls_min), "log_std_max": _f32(ls_max)}
+    if relative:  # the absolute form's header stays as it always was
+        arch["positional"] = "relative"
     return arch, t
+
+
+def _relative_bias(gr: _Graph, softmax, mask_add, bias_add, heads: int, window: int, rows: int,
+                   t: Dict[str, np.ndarray], used: List[str]) -> None:
+    """One block of the relative form: ``Softmax(Add(Add(scores, Gather(rel_bias, distance,
+    axis=1)), band_mask))``. Checks the distance index and the mask are exactly the ones the
+    native runtime assumes and stores ``blocks.<i>.rel_bias`` (heads, window)."""
+    block = _module_from_node_name(softmax.name)
+    if block is None or not block.startswith("blocks.") or not block[7:].isdigit():
+        raise ModelFileError(f"Softmax node {softmax.name!r} does not belong to a block")
+    key = block + ".rel_bias"
+    if key in t:
+        raise ModelFileError(f"block {block!r} has two attentions")
+    rel = np.arange(rows)[:, None] - np.arange(rows)[None, :]
+    band = (rel >= 0) & (rel < window)
+    masks = [i for i in mask_add.input if i != bias_add.output[0]]
+    mask = gr.values.get(masks[0]) if len(masks) == 1 else None
+    if mask is None or mask.shape != (rows, rows) or masks[0] in gr.weights or \
+            not np.array_equal(mask, np.where(band, 0.0, -np.inf).astype(mask.dtype)):
+        raise ModelFileError(f"the attention of {block!r} is not masked to a causal band of "
+                             f"{window} rows")
+    gathers = [gr.producer.get(i) for i in bias_add.input[1:]]
+    g = gathers[0] if len(gathers) == 1 else None
+    if g is None or g.op_type != "Gather" or gr.attrs(g).get("axis", 0) != 1:
+        raise ModelFileError(f"the attention of {block!r} adds no Gather of a distance bias")
+    idx = gr.values.get(g.input[1])
+    if idx is None or idx.shape != (rows, rows) or \
+            not np.array_equal(idx, np.clip(rel, 0, window - 1)):
+        raise ModelFileError(f"the distance bias of {block!r} is not indexed by the "
+                             f"distance between rows (clamped to [0, {window - 1}])")
+    w = gr.weights.get(g.input[0])
+    if w is None or list(w.shape) != [heads, window]:
+        raise ModelFileError(f"the distance bias of {block!r} is not a [{heads}, {window}] "
+                             f"weight (got {None if w is None else list(w.shape)})")
+    t[key] = w
+    used.append(g.input[0])
 
 
 def _tensor_order(arch: Mapping[str, Any]) -> List[str]:
@@ -600,12 +661,15 @@ def _tensor_order(arch: Mapping[str, Any]) -> List[str]:
         for i in range(stages + 1):
             names += [f"cond.{i}.weight", f"cond.{i}.bias"]
         return names + ["out.weight", "out.bias", "stats.lo", "stats.hi"]
-    names = ["inp.weight", "inp.bias", "ctrl.weight", "ctrl.bias", "pos"]
+    relative = arch.get("positional", "absolute") == "relative"
+    names = ["inp.weight", "inp.bias", "ctrl.weight", "ctrl.bias"] + ([] if relative else ["pos"])
     for i in range(arch["layers"]):
         b = f"blocks.{i}."
         names += [b + k for k in ("ln1.weight", "ln1.bias", "ln2.weight", "ln2.bias",
                                   "qkv.weight", "qkv.bias", "proj.weight", "proj.bias",
                                   "mlp.0.weight", "mlp.0.bias", "mlp.2.weight", "mlp.2.bias")]
+        if relative:
+            names.append(b + "rel_bias")
     return names + ["ln.weight", "ln.bias", "head.weight", "head.bias"] + \
         ["stats." + k for k in ("lo", "hi", "center", "spread", "level_lo", "level_hi")]
 
@@ -844,15 +908,24 @@ def _causal_transformer(arch, t, frame, controls, noise, state):
     new_state = np.concatenate([state[:, 1:], frame[:, None]], axis=1)
     x = (new_state[0] - s["center"]) / s["spread"]  # (T, n_mels)
     T = x.shape[0]
-    h = x @ t["inp.weight"].T + t["inp.bias"] + t["pos"][:T] \
+    relative = arch.get("positional", "absolute") == "relative"
+    h = x @ t["inp.weight"].T + t["inp.bias"] \
         + (t["ctrl.weight"] @ controls[0] + t["ctrl.bias"])
-    mask = np.triu(np.full((T, T), -np.inf), 1)
+    if relative:  # banded causal attention plus a per-head bias by distance
+        rel = np.arange(T)[:, None] - np.arange(T)[None, :]
+        mask = np.where((rel >= 0) & (rel < arch["window"]), 0.0, -np.inf)
+        dist = np.clip(rel, 0, arch["window"] - 1)
+    else:
+        h = h + t["pos"][:T]
+        mask = np.triu(np.full((T, T), -np.inf), 1)
     for i in range(arch["layers"]):
         b = f"blocks.{i}."
         a = _layer_norm(h, t[b + "ln1.weight"], t[b + "ln1.bias"], eps)
         qkv = (a @ t[b + "qkv.weight"].T + t[b + "qkv.bias"]).reshape(T, 3, heads, hd)
         q, k, v = (qkv[:, j].transpose(1, 0, 2) for j in range(3))  # (heads, T, hd)
         att = q @ k.transpose(0, 2, 1) * (1.0 / math.sqrt(hd)) + mask
+        if relative:
+            att = att + t[b + "rel_bias"][:, dist]
         att = np.exp(att - att.max(-1, keepdims=True))
         att /= att.sum(-1, keepdims=True)
         o = (att @ v).transpose(1, 0, 2).reshape(T, d)
@@ -880,8 +953,9 @@ def reference_forward(header: Mapping[str, Any], tensors: Mapping[str, np.ndarra
     - clip_decoder: ``z (1, z_dim)``, ``controls (1, c_dim)`` ->
       ``(log_mel (1, n_mels, frames), alive_logits (1, frames))``;
     - causal_transformer: ``frame (1, n_mels)``, ``controls (1, c_dim)``, ``noise (1, n_mels)``,
-      ``state (1, window, n_mels)`` -> ``(next_frame (1, n_mels), next_state)``, one step of
-      ``CausalTransformer.step``.
+      ``state (1, S, n_mels)`` -> ``(next_frame (1, n_mels), next_state)``, one step of
+      ``CausalTransformer.step`` (S: ``window``, or ``layers * (window - 1) + 1`` for the
+      relative positional form).
     """
     arch = header["architecture"]
     t = {k: np.asarray(v, dtype) for k, v in tensors.items()}
@@ -890,8 +964,11 @@ def reference_forward(header: Mapping[str, Any], tensors: Mapping[str, np.ndarra
         fn = _clip_decoder
     elif arch["kind"] == "causal_transformer":
         n = arch["n_mels"]
+        rows = arch["window"]
+        if arch.get("positional", "absolute") == "relative":
+            rows = arch["layers"] * (arch["window"] - 1) + 1
         want = {"frame": (1, n), "controls": (1, arch["c_dim"]), "noise": (1, n),
-                "state": (1, arch["window"], n)}
+                "state": (1, rows, n)}
         fn = _causal_transformer
     else:
         raise ModelFileError(f"unknown architecture kind {arch.get('kind')!r}")

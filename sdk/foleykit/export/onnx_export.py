@@ -2,8 +2,11 @@
 
 One-shot families (vae, gan): ``(z (1, z_dim), controls (1, C)) -> (log_mel (1, n_mels, T),
 alive_logits (1, T))``. Transformer: the streaming step ``(frame (1, n_mels), controls
-(1, C), noise (1, n_mels), state (1, window, n_mels)) -> (next_frame (1, n_mels),
-next_state (1, window, n_mels))``; the caller owns the state and feeds it back.
+(1, C), noise (1, n_mels), state (1, S, n_mels)) -> (next_frame (1, n_mels),
+next_state (1, S, n_mels))``; the caller owns the state and feeds it back. ``S`` is the
+metadata's ``window_frames``: the window for the absolute positional form, the newest row's
+receptive field ``layers * (window - 1) + 1`` for the relative form (whose metadata adds
+``"positional": "relative"`` and ``"attention_window"``).
 
 ``precision="fp16"`` stores weights as float16 and ``"int8"`` as per-channel int8
 (DequantizeLinear); both keep float32 inputs, outputs and arithmetic, so every runtime that
@@ -93,8 +96,11 @@ def export_model(model: nn.Module, schema, features: Dict[str, Any], out: Union[
             "feature_range": [s["lo"], s["hi"]],
             "inputs": list(inputs), "outputs": outputs}
     if step:
-        meta.update({"max_frames": None, "window_frames": model.window,
+        # window_frames: the frames of state the step takes (what a caller allocates)
+        meta.update({"max_frames": None, "window_frames": model.state_frames,
                      "noise_dim": model.n_mels, "mode": "step"})
+        if model.relative:  # the absolute form's metadata stays as it always was
+            meta.update({"positional": "relative", "attention_window": model.window})
     else:
         meta.update({"max_frames": model.decoder.frames, "z_dim": model.z_dim,
                      "mode": "one_shot",

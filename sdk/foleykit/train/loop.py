@@ -64,11 +64,24 @@ def _batch(ds: Dataset, cfg: TrainConfig, model: nn.Module, b: int, gen: torch.G
         return [t.to(device) for t in ds.one_shot_batch(idx)]
     w = model.window
     lens = torch.tensor([ds.mels[k].shape[1] for k in idx.tolist()], dtype=torch.float64)
-    # start in [-(w-1), frames-w-1]: some windows begin in silence, as a fresh stream does
     u = torch.rand(b, generator=cpu, dtype=torch.float64)
-    starts = (u * (lens - 1).clamp(min=1)).floor().long() - (w - 1)
-    seq, c = ds.window_batch(idx, starts, w + 1)
-    return [seq.to(device), c.to(device)]
+    if not getattr(model, "relative", False):
+        # start in [-(w-1), frames-w-1]: some windows begin in silence, as a fresh stream does
+        starts = (u * (lens - 1).clamp(min=1)).floor().long() - (w - 1)
+        seq, c = ds.window_batch(idx, starts, w + 1)
+        return [seq.to(device), c.to(device)]
+    # relative form: sequences of n = train_frames > window + 1 frames, so that rows with a
+    # full attention band are in every batch; start in [-(w-1), frames-n]
+    n = model.train_frames
+    starts = (u * (lens - n + w).clamp(min=1)).floor().long() - (w - 1)
+    share = model.config.silence_starts
+    if share > 0:  # these begin with 1 .. n - 2 floor frames
+        quiet = torch.rand(b, generator=cpu, dtype=torch.float64) < share
+        pre = (torch.rand(b, generator=cpu, dtype=torch.float64) * (n - 2)).floor().long() + 1
+        starts = torch.where(quiet, -pre, starts)
+    seq, c = ds.window_batch(idx, starts, n)
+    real = (torch.arange(n).unsqueeze(0) + starts.unsqueeze(1)) >= 0  # not the floor before
+    return [seq.to(device), c.to(device), real.to(device)]
 
 
 def train(cfg: TrainConfig, out: Path, resume: bool = False, progress: bool = True) -> Path:
