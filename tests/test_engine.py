@@ -100,7 +100,9 @@ def test_ambience_equals_runtime_stream():
         assert e.stats["underruns"] == 0
     n = len(got)
     assert np.abs(ref[:n]).max() > 1e-4
-    np.testing.assert_allclose(got, ref[:n], atol=2e-5)
+    # Bit for bit: both run the model natively and then the same exp, mel inverse and RTPGHI
+    # (a 1-ulp difference in an input magnitude can grow to 1e-4 through the onset refinement).
+    np.testing.assert_array_equal(got, ref[:n])
 
 
 def test_set_controls_by_name_keeps_the_others(eng):

@@ -234,6 +234,42 @@ PYBIND11_MODULE(_core, m) {
       py::arg("mel_mag"), py::arg("fb"));
 
   m.def(
+      "log_mel_to_linear",
+      [](farray log_mel, farray fb) {
+        // What the engine and fk_stream_push do to a model's frames, the same operations in the
+        // same order (std::exp per value, then the mel inverse), so a Python stream plays the
+        // same samples bit for bit: RTPGHI's onset refinement can grow a 1-ulp difference in
+        // an input magnitude (numpy's vector exp) into a few 1e-5 in the output.
+        require_ndim(log_mel, 2, "log-mel spectrogram");
+        require_ndim(fb, 2, "filterbank");
+        const int64_t n_mels = fb.shape(0), bins = fb.shape(1), F = log_mel.shape(1);
+        if (log_mel.shape(0) != n_mels)
+          throw Error(Status::ShapeMismatch, "log-mel spectrogram has " + std::to_string(log_mel.shape(0)) +
+                                                 " rows but the filterbank has " +
+                                                 std::to_string(n_mels) + " filters");
+        validate_spectrogram(fb.data(), n_mels, bins, bins, 1, false, "filterbank");
+        validate_spectrogram(log_mel.data(), n_mels, F, F, 1, true, "log-mel spectrogram");
+        std::vector<float> mel(static_cast<size_t>(n_mels) * F);
+        for (int64_t i = 0; i < n_mels * F; ++i) {
+          const float v = log_mel.data()[i];
+          if (v > 80.0f)
+            throw Error(Status::InvalidArgument, "log-mel value " + std::to_string(v) +
+                                                     " is implausibly large (limit 80)");
+          mel[static_cast<size_t>(i)] = std::exp(v);
+        }
+        farray out({static_cast<py::ssize_t>(bins), static_cast<py::ssize_t>(F)});
+        {
+          py::gil_scoped_release nogil;
+          auto inv = cached_mel_inverse(fb.data(), static_cast<int>(n_mels), static_cast<int>(bins));
+          inv->apply(mel.data(), F, out.mutable_data());
+        }
+        return out;
+      },
+      py::arg("log_mel"), py::arg("fb"),
+      "exp of a log-mel spectrogram [n_mels, frames], then the mel inverse: exactly the engine's "
+      "and fk_stream_push's arithmetic.");
+
+  m.def(
       "log_mel",
       [](farray x, double sr, int n_fft, int hop, int n_mels, double fmin,
          std::optional<double> fmax, float log_floor) {

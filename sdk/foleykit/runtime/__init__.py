@@ -22,7 +22,7 @@ from typing import Any, Dict, Iterator, Mapping, Optional, Union
 
 import numpy as np
 
-from .. import dsp
+from .. import _core, dsp
 from ..models.common import seed_noise
 from ..models.controls import ControlSchema
 
@@ -206,5 +206,7 @@ class AmbienceStream:
 
     def __next__(self) -> np.ndarray:
         mel = self.frames(self._block)
-        mag = dsp.mel_to_linear(np.exp(mel).astype(np.float32), self._fb)
+        # The engine's arithmetic exactly (std::exp, then the mel inverse), so a stream here
+        # and an engine voice with the same controls and seed give the same samples.
+        mag = _core.log_mel_to_linear(np.ascontiguousarray(mel, np.float32), self._fb)
         return self._synth.push(np.ascontiguousarray(mag, np.float32))
