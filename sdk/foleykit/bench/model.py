@@ -120,8 +120,9 @@ def _markdown(r: Dict[str, Any]) -> str:
         f"Product paths: `generate` (seeded z, controls by value, clip cut at its end) "
         f"{_us(one['native_generate'])}; whole one-shot event with PGHI synthesis "
         f"{_us(one['native_event_with_pghi'])}; streaming `stream_next(1)` "
-        f"{_us(step['native_stream'])} per frame (reuses the input projection of frames "
-        "already seen).",
+        f"{_us(step['native_stream'])} per frame (what a stream pays: the state it keeps — "
+        "cached keys and values for a relative-position model, the input projection of frames "
+        "already seen for an absolute one — saves recomputing the window).",
     ]
     return "\n".join(rows)
 
