@@ -294,7 +294,9 @@ namespace FoleyKit.Tests
         {
             Assert.That(_model.Mode, Is.EqualTo(ModelMode.Step));
             Assert.That(_model.Info.Family, Is.EqualTo(ModelFamily.Transformer));
-            Assert.That(_model.Info.WindowFrames, Is.EqualTo(32));
+            // The shipped model uses relative positions: two layers of 32-row attention bands,
+            // so a step depends on 2 * (32 - 1) + 1 frames.
+            Assert.That(_model.Info.WindowFrames, Is.EqualTo(63));
             CollectionAssert.Contains(_model.GetControl("category").Choices, "wind");
         }
 

@@ -221,7 +221,8 @@ typedef struct fk_model_info {
   fk_model_mode mode;
   fk_synth_config spectrogram; /* the model's feature settings (fmax resolved) */
   int32_t max_frames;          /* one-shot: frames per clip (the most generate writes) */
-  int32_t window_frames;       /* step: frames of context */
+  int32_t window_frames;       /* step: frames of context a step depends on (a relative-position
+                                  Transformer: layers * (attention window - 1) + 1) */
   int32_t control_count;       /* controls in the schema */
   int32_t control_vector_size; /* floats the model's encoded control vector has */
   int32_t z_dim;               /* one-shot: latent size */

@@ -124,7 +124,7 @@ namespace FoleyKit
         public SynthConfig Spectrogram;
         /// <summary>One-shot: frames per clip (the most Generate writes).</summary>
         public int MaxFrames;
-        /// <summary>Step: frames of context.</summary>
+        /// <summary>Step: frames of context a step depends on (relative-position Transformer: layers * (window - 1) + 1).</summary>
         public int WindowFrames;
         public int ControlCount;
         public int ControlVectorSize;
