@@ -399,3 +399,26 @@ def test_relative_bad_files_are_refused(relative):
     NativeModel.from_bytes(absolute.read_bytes())
     with pytest.raises(DSPError, match="window_frames"):
         NativeModel.from_bytes(_rewrite_fkm(absolute, arch={"positional": "relative"}))
+
+
+@pytest.mark.parametrize("which", ["absolute", "relative"])
+def test_refused_controls_leave_the_stream_as_it_was(trained, which):
+    """A control value the model refuses raises and changes nothing: the stream goes on with
+    the controls it had (both positional forms; the bad value is the last control, so a
+    check that writes as it goes would already have changed the others)."""
+    path = (str(trained[("transformer", "fp32")].with_suffix(".fkm")) if which == "absolute"
+            else str(default.native_path("ambiences")))
+    schema = Runtime(path, backend="native").schema
+    ref, probe = NativeModel(path), NativeModel(path)
+    good = schema.values({})
+    other = good.copy()
+    for i, c in enumerate(schema.controls):  # every control moved away from its default
+        other[i] = (len(c.choices) - 1) if c.kind == "categorical" else c.high
+    bad = other.copy()
+    bad[-1] = np.float32(np.nan)
+    for m in (ref, probe):
+        m.stream_reset(good, 5)
+        m.stream_next(3)
+    with pytest.raises(DSPError):
+        probe.stream_set_controls(bad)
+    np.testing.assert_array_equal(probe.stream_next(12), ref.stream_next(12))

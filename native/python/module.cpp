@@ -124,6 +124,30 @@ std::shared_ptr<const Synthesizer> cached_synthesizer(const FeatureSettings& s) 
 
 }  // namespace
 
+// A [n_mels, frames] input and a [n_mels, bins] filterbank that agree; the filterbank checked.
+static void check_mel_and_fb(const farray& mel, const farray& fb, const char* what) {
+  require_ndim(mel, 2, what);
+  require_ndim(fb, 2, "filterbank");
+  if (mel.shape(0) != fb.shape(0))
+    throw Error(Status::ShapeMismatch, std::string(what) + " has " + std::to_string(mel.shape(0)) +
+                                           " rows but the filterbank has " +
+                                           std::to_string(fb.shape(0)) + " filters");
+  validate_spectrogram(fb.data(), fb.shape(0), fb.shape(1), fb.shape(1), 1, false, "filterbank");
+}
+
+// mel magnitudes [n_mels, F] -> linear [bins, F] through the (cached) inverse of fb.
+static farray mel_inverse_apply(const float* mel, int64_t F, const farray& fb) {
+  const int n_mels = static_cast<int>(fb.shape(0)), bins = static_cast<int>(fb.shape(1));
+  farray out({static_cast<py::ssize_t>(bins), static_cast<py::ssize_t>(F)});
+  float* o = out.mutable_data();
+  const float* f = fb.data();
+  {
+    py::gil_scoped_release nogil;
+    cached_mel_inverse(f, n_mels, bins)->apply(mel, F, o);
+  }
+  return out;
+}
+
 void bind_model(py::module_& m);  // model_bindings.cpp
 void bind_engine(py::module_& m);  // engine_bindings.cpp
 
@@ -214,22 +238,10 @@ PYBIND11_MODULE(_core, m) {
   m.def(
       "mel_to_linear",
       [](farray mel, farray fb) {
-        require_ndim(mel, 2, "mel spectrogram");
-        require_ndim(fb, 2, "filterbank");
-        const int64_t n_mels = fb.shape(0), bins = fb.shape(1), F = mel.shape(1);
-        if (mel.shape(0) != n_mels)
-          throw Error(Status::ShapeMismatch, "mel spectrogram has " + std::to_string(mel.shape(0)) +
-                                                 " rows but the filterbank has " +
-                                                 std::to_string(n_mels) + " filters");
-        validate_spectrogram(fb.data(), n_mels, bins, bins, 1, false, "filterbank");
-        validate_spectrogram(mel.data(), n_mels, F, F, 1, false, "mel spectrogram");
-        farray out({static_cast<py::ssize_t>(bins), static_cast<py::ssize_t>(F)});
-        {
-          py::gil_scoped_release nogil;
-          auto inv = cached_mel_inverse(fb.data(), static_cast<int>(n_mels), static_cast<int>(bins));
-          inv->apply(mel.data(), F, out.mutable_data());
-        }
-        return out;
+        check_mel_and_fb(mel, fb, "mel spectrogram");
+        validate_spectrogram(mel.data(), fb.shape(0), mel.shape(1), mel.shape(1), 1, false,
+                             "mel spectrogram");
+        return mel_inverse_apply(mel.data(), mel.shape(1), fb);
       },
       py::arg("mel_mag"), py::arg("fb"));
 
@@ -240,14 +252,8 @@ PYBIND11_MODULE(_core, m) {
         // same order (std::exp per value, then the mel inverse), so a Python stream plays the
         // same samples bit for bit: RTPGHI's onset refinement can grow a 1-ulp difference in
         // an input magnitude (numpy's vector exp) into a few 1e-5 in the output.
-        require_ndim(log_mel, 2, "log-mel spectrogram");
-        require_ndim(fb, 2, "filterbank");
-        const int64_t n_mels = fb.shape(0), bins = fb.shape(1), F = log_mel.shape(1);
-        if (log_mel.shape(0) != n_mels)
-          throw Error(Status::ShapeMismatch, "log-mel spectrogram has " + std::to_string(log_mel.shape(0)) +
-                                                 " rows but the filterbank has " +
-                                                 std::to_string(n_mels) + " filters");
-        validate_spectrogram(fb.data(), n_mels, bins, bins, 1, false, "filterbank");
+        check_mel_and_fb(log_mel, fb, "log-mel spectrogram");
+        const int64_t n_mels = fb.shape(0), F = log_mel.shape(1);
         validate_spectrogram(log_mel.data(), n_mels, F, F, 1, true, "log-mel spectrogram");
         std::vector<float> mel(static_cast<size_t>(n_mels) * F);
         for (int64_t i = 0; i < n_mels * F; ++i) {
@@ -257,13 +263,7 @@ PYBIND11_MODULE(_core, m) {
                                                      " is implausibly large (limit 80)");
           mel[static_cast<size_t>(i)] = std::exp(v);
         }
-        farray out({static_cast<py::ssize_t>(bins), static_cast<py::ssize_t>(F)});
-        {
-          py::gil_scoped_release nogil;
-          auto inv = cached_mel_inverse(fb.data(), static_cast<int>(n_mels), static_cast<int>(bins));
-          inv->apply(mel.data(), F, out.mutable_data());
-        }
-        return out;
+        return mel_inverse_apply(mel.data(), F, fb);
       },
       py::arg("log_mel"), py::arg("fb"),
       "exp of a log-mel spectrogram [n_mels, frames], then the mel inverse: exactly the engine's "

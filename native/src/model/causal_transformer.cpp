@@ -365,7 +365,6 @@ class RelativeSession final : public Session {
     noise_.assign(N + 1, 0.0f);
     frame_.assign(N, 0.0f);
     cvec_.assign(size_t(m.c_dim) + 1, 0.0f);
-    prev_cvec_.assign(size_t(m.c_dim) + 1, 0.0f);
     rings_cvec_.assign(size_t(m.c_dim) + 1, 0.0f);
   }
 
@@ -448,11 +447,9 @@ class RelativeSession final : public Session {
 
  private:
   Status encode(const float* values, int n_values) {
-    std::memcpy(prev_cvec_.data(), cvec_.data(), sizeof(float) * cvec_.size());
-    const Status st = m_.encode_controls(values, n_values, cvec_.data(), error_, sizeof error_);
-    if (st != Status::Ok)  // a refused value leaves the stream's controls as they were
-      std::memcpy(cvec_.data(), prev_cvec_.data(), sizeof(float) * cvec_.size());
-    return st;
+    // A refused value leaves the stream's controls as they were (encode_controls checks
+    // everything before it writes).
+    return m_.encode_controls(values, n_values, cvec_.data(), error_, sizeof error_);
   }
 
   void control_embedding(Rows& rs, const float* cvec) {
@@ -591,7 +588,7 @@ class RelativeSession final : public Session {
   std::vector<float> bx_, bh_, ba_, batt_, btmp_, bqkv_, bmlp_;
   Rows stream_, graph_;
   std::vector<float> xn_, h_, a_, att_, tmp_, qkv_, mlp_, head_, scores_, noise_, frame_, cvec_,
-      prev_cvec_, rings_cvec_;  // rings_cvec_: the controls the stream's rings were made with
+      rings_cvec_;  // rings_cvec_: the controls the stream's rings were made with
   uint64_t seed_ = 0, k_ = 0;
   bool started_ = false;
 };

@@ -210,22 +210,30 @@ Status Model::encode_controls(const float* values, int n_values, float* vec, cha
   };
   if (values && n_values != int(controls_.size()))
     return say("expected %d control values, got %d", int(controls_.size()), n_values);
+  // Every value is checked before vec is touched: a refused call leaves a stream's controls
+  // as they were.
   for (size_t i = 0; i < controls_.size(); ++i) {
     const ControlInfo& c = controls_[i];
     const float v = values ? values[i] : c.default_value;
-    float* out = vec + c.offset;
     if (c.categorical) {
       const int k = std::isfinite(v) && v >= 0 && v < float(c.width) ? int(v) : -1;
       if (k < 0 || v != float(k))
         return say("control '%s' must be a choice index in [0, %d]; got %g", c.name.c_str(),
                    c.width - 1, double(v));
-      for (int j = 0; j < c.width; ++j) out[j] = j == k ? 1.0f : 0.0f;
-    } else {
+    } else if (!(std::isfinite(v) && v >= float(c.low) && v <= float(c.high))) {
       // Compared in float: a range end given as float (0.1f > 0.1) is still in range.
-      if (!(std::isfinite(v) && v >= float(c.low) && v <= float(c.high)))
-        return say("control '%s' must be a number in [%g, %g]%s%s; got %g", c.name.c_str(),
-                   double(c.low), double(c.high), c.unit.empty() ? "" : " ", c.unit.c_str(),
-                   double(v));
+      return say("control '%s' must be a number in [%g, %g]%s%s; got %g", c.name.c_str(),
+                 double(c.low), double(c.high), c.unit.empty() ? "" : " ", c.unit.c_str(),
+                 double(v));
+    }
+  }
+  for (size_t i = 0; i < controls_.size(); ++i) {
+    const ControlInfo& c = controls_[i];
+    const float v = values ? values[i] : c.default_value;
+    float* out = vec + c.offset;
+    if (c.categorical) {
+      for (int j = 0; j < c.width; ++j) out[j] = j == int(v) ? 1.0f : 0.0f;
+    } else {
       // In double, as Python's ControlDef.encode computes it.
       const double lo = c.low, hi = c.high, x = std::min(std::max(double(v), lo), hi);
       out[0] = c.log ? float((std::log(x) - std::log(lo)) / (std::log(hi) - std::log(lo)))

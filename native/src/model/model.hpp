@@ -65,7 +65,8 @@ class Model {
   int find_control(const std::string& name) const;  // index or -1
   // values[i] for control i (defaults for all when values == nullptr). Writes control_dim
   // floats. Status::InvalidArgument for a value out of range, a choice index out of range, or
-  // a non-finite value, with the message in error[0..error_size) when given. Never allocates.
+  // a non-finite value, with the message in error[0..error_size) when given; vec is then
+  // untouched. Never allocates.
   Status encode_controls(const float* values, int n_values, float* vec, char* error = nullptr,
                          size_t error_size = 0) const;
   void default_controls(float* values) const;  // controls().size() floats
