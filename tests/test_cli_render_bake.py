@@ -242,3 +242,22 @@ def test_bake_bad_arguments_exit_2(tmp_path, capsys, extra, named):
     assert main(["bake", "oneshots", "-n", "2", "-o", str(out), *extra]) == 2
     assert named in capsys.readouterr().err
     assert not out.exists()
+
+
+@pytest.mark.parametrize("wav_format", ["float32", "pcm24"])
+def test_wav_bytes_depend_on_the_samples_only(wav_format):
+    """The same samples give the same file bytes whenever they are written: libsndfile's PEAK
+    chunk (float WAVs) records the time of writing, which made a re-baked file's sha256 differ
+    from the manifest's now and then."""
+    import io
+
+    from foleykit.cli import render as R
+
+    audio = (np.sin(np.arange(4801) * 0.05) * 0.5).astype(np.float32)
+    data = R.wav_bytes(audio, 48000, wav_format)
+    assert b"PEAK" not in data
+    assert int.from_bytes(data[4:8], "little") == len(data) - 8  # RIFF size still right
+    back, sr = sf.read(io.BytesIO(data), dtype="float32")
+    assert sr == 48000 and back.shape == audio.shape
+    if wav_format == "float32":
+        np.testing.assert_array_equal(back, audio)

@@ -282,7 +282,26 @@ def wav_bytes(audio, sr: int, wav_format: str = "float32") -> bytes:
 
     buf = io.BytesIO()
     sf.write(buf, audio, int(sr), subtype=FORMATS[wav_format], format="WAV")
-    return buf.getvalue()
+    return _without_peak_chunk(buf.getvalue())
+
+
+def _without_peak_chunk(wav: bytes) -> bytes:
+    """libsndfile adds a PEAK chunk to float WAVs that holds the time of writing, so the same
+    samples written a second apart gave different bytes (and bake's sha256 manifest a false
+    mismatch). The chunk is optional: drop it, keep every other chunk as it is."""
+    import struct
+
+    if wav[:4] != b"RIFF" or wav[8:12] != b"WAVE":
+        return wav
+    chunks, pos = [], 12
+    while pos + 8 <= len(wav):
+        cid, size = wav[pos:pos + 4], struct.unpack("<I", wav[pos + 4:pos + 8])[0]
+        end = pos + 8 + size + (size & 1)  # chunks are padded to an even length
+        if cid != b"PEAK":
+            chunks.append(wav[pos:end])
+        pos = end
+    body = b"WAVE" + b"".join(chunks)
+    return b"RIFF" + struct.pack("<I", len(body)) + body
 
 
 def atomic_write(path: Path, data: bytes) -> None:
