@@ -154,6 +154,8 @@ def test_events_and_stats(eng):
     s = eng.stats
     assert s["voices_started"] == 1 and s["voices_ended"] == 1 and s["oneshots_rendered"] == 1
     assert s["frames_rendered"] > 0 and s["models"] == 2
+    # trigger -> playable, as the engine measured it: no later than the voice first sounded
+    assert 0 < s["ready_latency_ns"] <= events[0]["value"] * 1000 + 1000
     assert eng.poll_events() == []
 
 

@@ -345,6 +345,7 @@ void bind_engine(py::module_& m) {
                                d["oneshots_rendered"] = s.oneshots_rendered;
                                d["ambience_frames"] = s.ambience_frames;
                                d["worker_busy_ns"] = s.worker_busy_ns;
+                               d["ready_latency_ns"] = s.ready_latency_ns;
                                return d;
                              })
       .def(

@@ -261,9 +261,77 @@ void test_no_allocation() {
 
 }  // namespace
 
+// A clip made in two parts (the engine plays the first while its worker makes the rest):
+// PGHI reports its blocks (the first ends in frames [17, 32]), synthesize_into reports once
+// that out[0, k) are final, those samples do not change afterwards, and the whole clip has
+// the same bits as without the report. Clips too short to split are not reported.
+void test_progressive_synthesis() {
+  dsp::FeatureSettings s;
+  dsp::Synthesizer syn(s);
+  const int nb = syn.plan().bins(), M = s.n_mels;
+  dsp::SynthWorkspace ws;
+  dsp::PghiWorkspace pws;
+  for (int64_t F : {int64_t(7), int64_t(20), int64_t(33), int64_t(64), int64_t(128), int64_t(300)}) {
+    const std::vector<float> mag = test_magnitude(nb, F, 500 + uint64_t(F));
+    // PGHI's blocks.
+    std::vector<int64_t> done;
+    dsp::PghiProgress pp;
+    pp.user = &done;
+    pp.fn = [](void* u, int64_t f) { static_cast<std::vector<int64_t>*>(u)->push_back(f); };
+    std::vector<float> P1(static_cast<size_t>(F) * nb), P2(P1.size());
+    dsp::pghi_phase(syn.plan(), mag.data(), dsp::SpecLayout::bin_major(F), F, dsp::kPghiTolerance, 3,
+                    P1.data(), pws, pp);
+    dsp::pghi_phase(syn.plan(), mag.data(), dsp::SpecLayout::bin_major(F), F, dsp::kPghiTolerance, 3,
+                    P2.data(), pws);
+    CHECK(same_bits(P1, P2));
+    CHECK(!done.empty() && done.back() == F);
+    for (size_t i = 1; i < done.size(); ++i) CHECK(done[i] > done[i - 1]);
+    if (F > dsp::kPghiFirstBlockFrames) CHECK(done[0] >= 17 && done[0] <= dsp::kPghiFirstBlockFrames);
+
+    // The synthesizer's early report, from log-mel as the engine's workers give it.
+    const std::vector<float> lm = log_mel_of(syn.mel_basis(), M, nb, mag, F);
+    const int64_t len = F * s.hop;
+    struct Seen {
+      std::vector<float>* out;
+      std::vector<float> early;
+      int calls = 0;
+    };
+    std::vector<float> out(static_cast<size_t>(len), -99.0f);
+    Seen seen{&out, {}, 0};
+    dsp::SynthProgress progress;
+    progress.user = &seen;
+    progress.fn = [](void* u, int64_t k) {
+      Seen& e = *static_cast<Seen*>(u);
+      ++e.calls;
+      e.early.assign(e.out->begin(), e.out->begin() + k);
+    };
+    syn.synthesize_into(lm.data(), M, F, F, 1, dsp::SpecKind::LogMel, dsp::PhaseMethod::Pghi, 0, 5,
+                        len, out.data(), ws, progress);
+    const std::vector<float> plain = syn.synthesize(lm.data(), M, F, F, 1, dsp::SpecKind::LogMel,
+                                                    dsp::PhaseMethod::Pghi, 0, 5, len);
+    CHECK(same_bits(out, plain));
+    CHECK(seen.calls <= 1);
+    if (seen.calls == 1) {
+      CHECK(int64_t(seen.early.size()) < len);
+      CHECK(same_bits(seen.early, std::vector<float>(plain.begin(), plain.begin() + int64_t(seen.early.size()))));
+    }
+    // Past the first block: at least two whole groups of 8 frames, 2 * 8 * hop - n_fft / 2
+    // samples or more. Under one group: nothing to report.
+    if (F > dsp::kPghiFirstBlockFrames)
+      CHECK(seen.calls == 1 && int64_t(seen.early.size()) >= 2 * 8 * s.hop - s.n_fft / 2);
+    if (F < 8) CHECK(seen.calls == 0);
+    // Other phase methods do not report.
+    seen.calls = 0;
+    syn.synthesize_into(lm.data(), M, F, F, 1, dsp::SpecKind::LogMel, dsp::PhaseMethod::Random, 0, 5,
+                        len, out.data(), ws, progress);
+    CHECK(seen.calls == 0);
+  }
+}
+
 int main() {
   test_pghi_workspace();
   test_synthesize_into();
+  test_progressive_synthesis();
   test_mel_inverse_blocked();
   test_no_allocation();
   return fk_check_summary("test_pghi_workspace");

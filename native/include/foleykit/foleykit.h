@@ -300,9 +300,11 @@ FK_API fk_result FK_CALL fk_model_stream_next(fk_model_session* session, float* 
  *    streaming ahead into a ring per voice, and call the event callback.
  *  - one audio thread calls fk_engine_render: it only mixes and streams; it never allocates,
  *    locks, logs or throws.
- * A one-shot is heard from the first render after its worker finished (about a millisecond;
- * see fk_engine_get_stats / FK_ENGINE_EVENT_VOICE_STARTED). A voice's samples depend only
- * on (model, controls, seed, quality tier), not on the host's block size.
+ * A one-shot is heard from the first render after its worker made the clip's first part
+ * (about half a millisecond; a long clip then plays while the worker makes the rest, 75 ms
+ * of sound or more ahead; see fk_engine_get_stats.ready_latency_ns and
+ * FK_ENGINE_EVENT_VOICE_STARTED). A voice's samples depend only on (model, controls, seed,
+ * quality tier), not on the host's block size or on when the worker finishes.
  * Output is float32, interleaved when stereo. Models must have the engine's sample rate. */
 
 typedef struct fk_engine fk_engine;
@@ -362,8 +364,10 @@ typedef enum fk_engine_event_type {
   FK_ENGINE_EVENT_VOICE_ENDED = 1,   /* every voice id ends exactly once: played out, faded
                                         out after stop or steal, or never played */
   FK_ENGINE_EVENT_VOICE_STOLEN = 2,  /* the voice limit took it (ENDED follows) */
-  FK_ENGINE_EVENT_UNDERRUN = 3,      /* an ambience ran dry and faded to silence until its
-                                        worker caught up; value: its underruns so far */
+  FK_ENGINE_EVENT_UNDERRUN = 3,      /* a voice ran dry and faded to silence until its
+                                        worker caught up (an ambience's stream, or a one-shot
+                                        still being made after a long worker stall); value:
+                                        its underruns so far */
   FK_ENGINE_EVENT_OVERLOAD = 4,      /* a worker fell behind and lowered quality; voice 0;
                                         value: one-shots waiting on it */
   FK_ENGINE_EVENT_VOICE_FAILED = 5,  /* the worker could not make it (ENDED follows) */
@@ -398,6 +402,9 @@ typedef struct fk_engine_stats {
   uint64_t oneshots_rendered;
   uint64_t ambience_frames;   /* model frames streamed for ambiences */
   uint64_t worker_busy_ns;    /* time the workers spent working, all together */
+  uint64_t ready_latency_ns;  /* trigger (or start) to playable, summed over every voice a
+                                 worker handed to the audio thread: the difference across
+                                 one trigger is that voice's latency, inference included */
 } fk_engine_stats;
 
 /* Defaults (above). Any thread; real-time safe. */

@@ -213,7 +213,7 @@ void pghi_phase(const StftPlan& plan, const float* mag, SpecLayout lay, int64_t 
 }
 
 void pghi_phase(const StftPlan& plan, const float* mag, SpecLayout lay, int64_t F, float tol,
-                uint64_t seed, float* P, PghiWorkspace& ws) {
+                uint64_t seed, float* P, PghiWorkspace& ws, PghiProgress progress) {
   ws.reserve(plan, F);
   const int nb = plan.bins(), n_fft = plan.n_fft(), hop = plan.hop();
   const double gamma = hann_gamma(n_fft);
@@ -263,7 +263,7 @@ void pghi_phase(const StftPlan& plan, const float* mag, SpecLayout lay, int64_t 
   for (int64_t b0 = 0, B = 0; b0 < F; b0 += B) {
     // End the block at the quietest frame of its second half, so that seams fall in quiet
     // places rather than on onsets.
-    B = std::min(Bmax, F - b0);
+    B = std::min(b0 == 0 ? std::min(kPghiFirstBlockFrames, Bmax) : Bmax, F - b0);
     if (b0 + B < F) {
       int64_t best = b0 + B - 1;
       for (int64_t t = b0 + B / 2; t < b0 + B; ++t)
@@ -344,6 +344,7 @@ void pghi_phase(const StftPlan& plan, const float* mag, SpecLayout lay, int64_t 
     }
     for (int64_t lt = 1; lt <= B; ++lt)
       std::copy(ph + lt * S, ph + lt * S + nb, P + (b0 - 1 + lt) * nb);
+    if (progress.fn) progress.fn(progress.user, b0 + B);
     // The block's last frame becomes the next block's frame 0.
     if (b0 + B < F) {
       std::copy(logs + B * nb, logs + (B + 1) * nb, logs);

@@ -12,6 +12,18 @@ namespace fk::dsp {
 
 class PghiWorkspace;
 
+// Called after each block of frames is integrated: phase_tm's frames [0, frames_done) are
+// final. A synthesiser uses it to start on the first frames while PGHI goes on.
+struct PghiProgress {
+  void (*fn)(void* user, int64_t frames_done) = nullptr;
+  void* user = nullptr;
+};
+
+// The first block is short (its end falls in frames [16, 32), at the quietest frame there),
+// so that a caller can play a clip's start about a quarter of the way into the work; later
+// blocks are up to 128 frames. The blocks are the same whether or not anyone listens.
+constexpr int64_t kPghiFirstBlockFrames = 32;
+
 // mag: bins x n_frames in `lay`, finite and >= 0 (callers validate).
 // Writes phases [n_frames, bins] frame-major in the window-centred convention.
 void pghi_phase(const StftPlan& plan, const float* mag, SpecLayout lay, int64_t n_frames,
@@ -19,7 +31,8 @@ void pghi_phase(const StftPlan& plan, const float* mag, SpecLayout lay, int64_t 
 // The same with caller-owned scratch: no allocation when `ws` was reserved for the plan and
 // at least n_frames frames (otherwise it grows first). Results are identical.
 void pghi_phase(const StftPlan& plan, const float* mag, SpecLayout lay, int64_t n_frames,
-                float tol, uint64_t seed, float* phase_tm, PghiWorkspace& ws);
+                float tol, uint64_t seed, float* phase_tm, PghiWorkspace& ws,
+                PghiProgress progress = {});
 
 // mag with phases (frame-major, centred convention) -> STFT coefficients, frame-major, in
 // the frame-start convention of StftPlan::stft.
@@ -41,7 +54,7 @@ class PghiWorkspace {
 
  private:
   friend void pghi_phase(const StftPlan&, const float*, SpecLayout, int64_t, float, uint64_t,
-                         float*, PghiWorkspace&);
+                         float*, PghiWorkspace&, PghiProgress);
   int nb_ = 0, n_fft_ = 0, hop_ = 0;  // the plan adv_ belongs to
   std::vector<float> frame_peak_, adv_, logs_;
   std::vector<float> grad_;     // per bin: time gradient, frequency gradient, phase advance

@@ -126,18 +126,58 @@ namespace {
 // fft_lanes() frames is built straight in the FFT's interleaved half-complex layout (bin-major
 // magnitudes already hold a bin's lanes side by side), so the complex spectrogram is never
 // stored. The same products, transforms, overlap-add and normalisation, so the same samples.
-void phase_to_signal(const StftPlan& plan, const float* mag, int64_t F, const float* P,
-                     int64_t length, float* out, float* y_full, float* work, void* fft_scratch,
-                     size_t fft_scratch_bytes) {
+// In pieces: add_groups(g0, g1) synthesises groups [g0, g1) in order, and finish(k0, k1)
+// normalises output samples [k0, k1) once every frame that reaches them is in. Any split
+// gives the same samples as one pass (each sample sums the same frames in the same order).
+class PhaseToSignal {
+ public:
+  PhaseToSignal(const StftPlan& plan, const float* mag, int64_t F, const float* P, int64_t length,
+                float* out, float* y_full, float* work, void* fft_scratch, size_t fft_scratch_bytes)
+      : plan_(plan), mag_(mag), F_(F), P_(P), length_(length), out_(out), y_full_(y_full),
+        work_(work), scratch_(fft_scratch), scratch_bytes_(fft_scratch_bytes) {
+    total_ = plan.n_fft() + int64_t(plan.hop()) * (F - 1);
+    ncopy_ = std::min(length, std::max<int64_t>(0, total_ - plan.n_fft() / 2));
+    std::fill(y_full, y_full + total_, 0.0f);
+  }
+  int64_t groups() const { return plan_.groups(F_); }
+  // Output samples that groups [0, g) complete: frames from g * lanes on start later.
+  int64_t final_after(int64_t g) const {
+    if (g >= groups()) return length_;
+    return std::max<int64_t>(0, std::min(ncopy_, g * kFftLanes * plan_.hop() - plan_.n_fft() / 2));
+  }
+  void add_groups(int64_t g0, int64_t g1);
+  // Normalises output samples [k0, k1) (zeros past the signal).
+  void finish(int64_t k0, int64_t k1) {
+    const int pad = plan_.n_fft() / 2;
+    const int64_t c1 = std::min(k1, ncopy_);
+    if (c1 > k0) plan_.normalise_into(y_full_, F_, EnvelopeFloor::Synthesis, pad + k0, c1 - k0, out_ + k0);
+    for (int64_t j = std::max(k0, std::max<int64_t>(ncopy_, 0)); j < k1; ++j) out_[j] = 0.0f;
+  }
+
+ private:
+  const StftPlan& plan_;
+  const float* mag_;
+  int64_t F_;
+  const float* P_;
+  int64_t length_, total_ = 0, ncopy_ = 0;
+  float* out_;
+  float* y_full_;
+  float* work_;
+  void* scratch_;
+  size_t scratch_bytes_;
+};
+
+void PhaseToSignal::add_groups(int64_t g0, int64_t g1) {
   constexpr int L = kFftLanes;
-  const int n_fft = plan.n_fft(), hop = plan.hop(), nb = plan.bins();
-  const int64_t total = n_fft + int64_t(hop) * (F - 1);
-  std::fill(y_full, y_full + total, 0.0f);
-  ScratchScope scope(fft_scratch, fft_scratch_bytes);
-  for (int64_t g = 0; g < plan.groups(F); ++g) {
+  const int n_fft = plan_.n_fft(), nb = plan_.bins();
+  const float* mag = mag_;
+  float* work = work_;
+  const int64_t F = F_;
+  ScratchScope scope(scratch_, scratch_bytes_);
+  for (int64_t g = g0; g < g1; ++g) {
     const int64_t t0 = g * L;
     const int lanes = static_cast<int>(std::min<int64_t>(L, F - t0));
-    const float* pt = P + t0 * nb;
+    const float* pt = P_ + t0 * nb;
     if (lanes == L) {
       for (int m = 0; m < nb; ++m) {
         const float* mrow = mag + m * F + t0;
@@ -169,13 +209,8 @@ void phase_to_signal(const StftPlan& plan, const float* mag, int64_t F, const fl
         }
       }
     }
-    plan.synthesise_group(work, F, g, y_full);
+    plan_.synthesise_group(work, F, g, y_full_);
   }
-  // Normalise straight into the output: the discarded first n_fft/2 samples cost nothing.
-  const int pad = n_fft / 2;
-  const int64_t ncopy = std::min(length, std::max<int64_t>(0, total - pad));
-  if (ncopy > 0) plan.normalise_into(y_full, F, EnvelopeFloor::Synthesis, pad, ncopy, out);
-  for (int64_t j = std::max<int64_t>(ncopy, 0); j < length; ++j) out[j] = 0.0f;
 }
 
 const char* spec_name(SpecKind kind) {
@@ -239,31 +274,53 @@ std::vector<float> pghi_synthesize(const StftPlan& plan, const float* mag, SpecL
 }
 
 void Synthesizer::render(const float* lin, int64_t F, PhaseMethod method, int n_iter,
-                         uint64_t seed, int64_t length, float* out, SynthWorkspace& ws) const {
+                         uint64_t seed, int64_t length, float* out, SynthWorkspace& ws,
+                         SynthProgress progress) const {
   const StftPlan& plan = *plan_;
   const SpecLayout lay = SpecLayout::bin_major(F);
   const int nb = plan.bins();
-  if (method == PhaseMethod::Pghi || method == PhaseMethod::Random) ws.reserve(*this, F);
-  float* P = ws.phase_.data();
-  switch (method) {
-    case PhaseMethod::Pghi:
-      pghi_phase(plan, lin, lay, F, kPghiTolerance, seed, P, ws.pghi_);
-      break;
-    case PhaseMethod::Random:
-      for (int64_t t = 0; t < F; ++t)
-        for (int m = 0; m < nb; ++m) P[t * nb + m] = hashed_phase(seed, t, m);
-      break;
-    case PhaseMethod::GriffinLim:
-    case PhaseMethod::PghiGriffinLim:
-      griffin_lim(plan, lin, lay, F, n_iter, 0.99f,
-                  method == PhaseMethod::GriffinLim ? GlInit::Random : GlInit::Pghi, seed, out,
-                  length);
-      return;
-    default:
-      throw Error(Status::InvalidArgument, "unknown phase method");
+  if (method == PhaseMethod::GriffinLim || method == PhaseMethod::PghiGriffinLim) {
+    griffin_lim(plan, lin, lay, F, n_iter, 0.99f,
+                method == PhaseMethod::GriffinLim ? GlInit::Random : GlInit::Pghi, seed, out, length);
+    return;
   }
-  phase_to_signal(plan, lin, F, P, length, out, ws.y_full_.data(), ws.group_.data(),
-                  ws.fft_scratch_.data(), ws.fft_scratch_.size() * sizeof(float));
+  if (method != PhaseMethod::Pghi && method != PhaseMethod::Random)
+    throw Error(Status::InvalidArgument, "unknown phase method");
+  ws.reserve(*this, F);
+  float* P = ws.phase_.data();
+  PhaseToSignal sig(plan, lin, F, P, length, out, ws.y_full_.data(), ws.group_.data(),
+                    ws.fft_scratch_.data(), ws.fft_scratch_.size() * sizeof(float));
+  // Where the caller asked to hear of it, the clip's start is made and reported as soon as
+  // PGHI's first block is in, and the rest after: the same samples as in one pass.
+  struct Early {
+    PhaseToSignal& sig;
+    SynthProgress progress;
+    int64_t groups = 0, samples = 0;
+  } early{sig, progress};
+  PghiProgress pghi_progress;
+  if (progress.fn) {
+    pghi_progress.user = &early;
+    pghi_progress.fn = [](void* user, int64_t frames_done) {
+      Early& e = *static_cast<Early*>(user);
+      if (e.groups > 0) return;  // only the first block
+      const int64_t g = frames_done / kFftLanes;  // whole groups only: lanes stay full
+      const int64_t k = e.sig.final_after(g);
+      if (g <= 0 || k <= 0 || g >= e.sig.groups()) return;
+      e.sig.add_groups(0, g);
+      e.sig.finish(0, k);
+      e.groups = g;
+      e.samples = k;
+      e.progress.fn(e.progress.user, k);
+    };
+  }
+  if (method == PhaseMethod::Pghi) {
+    pghi_phase(plan, lin, lay, F, kPghiTolerance, seed, P, ws.pghi_, pghi_progress);
+  } else {
+    for (int64_t t = 0; t < F; ++t)
+      for (int m = 0; m < nb; ++m) P[t * nb + m] = hashed_phase(seed, t, m);
+  }
+  sig.add_groups(early.groups, sig.groups());
+  sig.finish(early.samples, length);
 }
 
 std::vector<float> Synthesizer::synthesize(const float* spec, int64_t rows, int64_t F, int64_t rs,
@@ -289,13 +346,13 @@ std::vector<float> Synthesizer::synthesize(const float* spec, int64_t rows, int6
 void Synthesizer::synthesize_into(const float* spec, int64_t rows, int64_t F, int64_t rs,
                                   int64_t fs, SpecKind kind, PhaseMethod method, int n_iter,
                                   uint64_t seed, int64_t length, float* out,
-                                  SynthWorkspace& ws) const {
+                                  SynthWorkspace& ws, SynthProgress progress) const {
   if (n_iter < 0 || n_iter > 10000)
     throw Error(Status::InvalidArgument, "n_iter must be in [0, 10000], got " + std::to_string(n_iter));
   if (!out) throw Error(Status::InvalidArgument, "output buffer is null");
   const float* lin = linear_into(spec, rows, F, rs, fs, kind, ws);
   if (length < 0) length = istft_default_length(F, plan_->hop());
-  render(lin, F, method, n_iter, seed, length, out, ws);
+  render(lin, F, method, n_iter, seed, length, out, ws, progress);
 }
 
 }  // namespace fk::dsp

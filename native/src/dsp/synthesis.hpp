@@ -37,6 +37,14 @@ void validate_settings(const FeatureSettings& s);
 
 class Synthesizer;
 
+// Told once, during synthesize_into with PGHI, that out[0, samples_final) hold their final
+// values while the rest of the clip is still being made (from another thread, those samples
+// may be read from then on). A clip too short to split is not reported early.
+struct SynthProgress {
+  void (*fn)(void* user, int64_t samples_final) = nullptr;
+  void* user = nullptr;
+};
+
 // Scratch of Synthesizer::synthesize_into, kept between calls so that the engine's workers
 // render one-shots without allocating, page-faulting or freeing (a few MB per 128-frame clip
 // otherwise). One per thread.
@@ -53,6 +61,14 @@ class SynthWorkspace {
 
  private:
   friend class Synthesizer;
+
+// Told once, during synthesize_into with PGHI, that out[0, samples_final) hold their final
+// values while the rest of the clip is still being made (from another thread, those samples
+// may be read from then on). A clip too short to split is not reported early.
+struct SynthProgress {
+  void (*fn)(void* user, int64_t samples_final) = nullptr;
+  void* user = nullptr;
+};
   std::vector<float> in_, lin_, phase_, y_full_;
   AlignedFloats group_, fft_scratch_;
   PghiWorkspace pghi_;
@@ -75,10 +91,12 @@ class Synthesizer {
                                 int64_t length = -1) const;
   // The same into out[0 .. length) (length >= 0, or -1 for the default, which the caller
   // must then have room for), with scratch from ws: no allocation for PGHI and random phase
-  // once ws fits the clip (Griffin-Lim still allocates). Same samples as synthesize().
+  // once ws fits the clip (Griffin-Lim still allocates). Same samples as synthesize(), with
+  // or without `progress`.
   void synthesize_into(const float* spec, int64_t rows, int64_t n_frames, int64_t row_stride,
                        int64_t frame_stride, SpecKind kind, PhaseMethod method, int n_iter,
-                       uint64_t seed, int64_t length, float* out, SynthWorkspace& ws) const;
+                       uint64_t seed, int64_t length, float* out, SynthWorkspace& ws,
+                       SynthProgress progress = {}) const;
   // Linear magnitude [bins, frames] from any input kind (validated).
   std::vector<float> to_linear(const float* spec, int64_t rows, int64_t n_frames,
                                int64_t row_stride, int64_t frame_stride, SpecKind kind) const;
@@ -88,7 +106,7 @@ class Synthesizer {
   const float* linear_into(const float* spec, int64_t rows, int64_t F, int64_t rs, int64_t fs,
                            SpecKind kind, SynthWorkspace& ws) const;
   void render(const float* lin, int64_t F, PhaseMethod method, int n_iter, uint64_t seed,
-              int64_t length, float* out, SynthWorkspace& ws) const;
+              int64_t length, float* out, SynthWorkspace& ws, SynthProgress progress = {}) const;
 
   FeatureSettings settings_;
   std::shared_ptr<const StftPlan> plan_;

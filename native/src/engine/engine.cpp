@@ -272,6 +272,7 @@ Stats Engine::stats() const noexcept {
   s.oneshots_rendered = ld(c.oneshots_rendered);
   s.ambience_frames = ld(c.ambience_frames);
   s.worker_busy_ns = ld(c.worker_busy_ns);
+  s.ready_latency_ns = ld(c.ready_latency_ns);
   return s;
 }
 

@@ -161,9 +161,15 @@ void Mixer::finish(int si) noexcept {
   v.active = false;
   s_.counters.ended.fetch_add(1, std::memory_order_relaxed);
   s_.emit(EventType::VoiceEnded, v.voice, v.model);
-  // A one-shot's buffer is free at once; an ambience's stream state goes back to its worker.
-  s_.slots[size_t(si)].state.store(int(v.kind == VoiceKind::Ambience ? SlotState::Released : SlotState::Free),
-                                   std::memory_order_release);
+  // A one-shot's buffer is free at once, unless its worker is still writing it (that worker
+  // frees it when done); an ambience's stream state goes back to its worker.
+  Slot& slot = s_.slots[size_t(si)];
+  if (v.kind == VoiceKind::OneShot) {
+    int writing = 1;
+    if (slot.writer.compare_exchange_strong(writing, 2, std::memory_order_acq_rel)) return;
+  }
+  slot.state.store(int(v.kind == VoiceKind::Ambience ? SlotState::Released : SlotState::Free),
+                   std::memory_order_release);
 }
 
 // Fills src_[0, n) with the voice's next samples (zeros past its end); returns how many
@@ -172,28 +178,36 @@ int Mixer::source(AudioVoice& v, int si, int n) noexcept {
   float* src = src_.data();
   Slot& slot = s_.slots[size_t(si)];
   int got;
+  bool dry;
   if (v.kind == VoiceKind::OneShot) {
-    got = int(std::min<int64_t>(n, v.length - v.pos));
+    int64_t avail = v.length;
+    if (!v.complete) {  // still being made: only what its worker has finished
+      avail = std::min(v.length, slot.ready.load(std::memory_order_acquire));
+      v.complete = avail == v.length;
+    }
+    got = int(std::min<int64_t>(n, avail - v.pos));
     std::memcpy(src, slot.pcm.get() + v.pos, sizeof(float) * size_t(got));
     v.pos += got;
+    dry = got < n && v.pos < v.length;  // its worker is behind (stalled for tens of ms)
   } else {
     got = int(slot.ring.read(src, size_t(n)));
-    const bool was_starved = v.starved;
-    const int edge = int(std::min<int64_t>(starve_fade_, got));
-    if (was_starved && got > 0)  // data is back: fade in rather than jump
-      for (int i = 0; i < edge; ++i) src[i] *= float(i) / float(edge);
-    if (got < n) {
-      // Ran dry: the samples we have fade out, then silence. Counted once per dry spell.
-      if (!was_starved || got > 0) {
-        for (int i = 0; i < edge; ++i) src[got - 1 - i] *= float(i) / float(edge);
-        ++v.underruns;
-        s_.counters.underruns.fetch_add(1, std::memory_order_relaxed);
-        s_.emit(EventType::Underrun, v.voice, v.model, v.underruns);
-      }
-      v.starved = true;
-    } else {
-      v.starved = false;
+    dry = got < n;
+  }
+  const bool was_starved = v.starved;
+  const int edge = int(std::min<int64_t>(starve_fade_, got));
+  if (was_starved && got > 0)  // data is back: fade in rather than jump
+    for (int i = 0; i < edge; ++i) src[i] *= float(i) / float(edge);
+  if (dry) {
+    // Ran dry: the samples we have fade out, then silence. Counted once per dry spell.
+    if (!was_starved || got > 0) {
+      for (int i = 0; i < edge; ++i) src[got - 1 - i] *= float(i) / float(edge);
+      ++v.underruns;
+      s_.counters.underruns.fetch_add(1, std::memory_order_relaxed);
+      s_.emit(EventType::Underrun, v.voice, v.model, v.underruns);
     }
+    v.starved = true;
+  } else {
+    v.starved = false;
   }
   std::memset(src + got, 0, sizeof(float) * size_t(n - got));
   return got;
@@ -205,7 +219,8 @@ void Mixer::mix(AudioVoice& v, const Slot& slot, float* out, int n) noexcept {
   // an ambience's (steady) last block.
   float peak = 0.0f;
   if (v.kind == VoiceKind::OneShot) {
-    if (v.pos < v.length) peak = slot.remaining_peak[size_t(v.pos / kEnvelopeChunk)];
+    // Until its worker is done, the peak of the part made first (an attack's loudest).
+    if (v.pos < v.length) peak = v.complete ? slot.remaining_peak[size_t(v.pos / kEnvelopeChunk)] : slot.peak;
   } else {
     for (int i = 0; i < n; ++i) peak = std::max(peak, std::fabs(src[i]));
   }

@@ -8,7 +8,8 @@
 //
 // The fields below `state` are written only by the worker that claimed the slot, before it
 // posts Activate; the audio thread reads them after taking the message (the queue's
-// release/acquire orders the two). The ring is the one field both use at once.
+// release/acquire orders the two). Used by both at once: the ring, and a one-shot that
+// starts playing before its worker finished it (see `ready` and `writer`).
 #pragma once
 #include <atomic>
 #include <cstdint>
@@ -39,6 +40,15 @@ struct Slot {
   // stealing compares what each voice has left to play, not what it has played.
   std::unique_ptr<float[]> remaining_peak;
   SampleRing ring;          // ambience: worker writes, audio reads
+  // One-shot: pcm[0, ready) are final. A long clip is activated once its first part is
+  // made (ready < length) and the worker writes the rest, then remaining_peak, then stores
+  // ready = length (release). Until then the audio thread reads neither pcm past ready nor
+  // remaining_peak, and uses `peak` (the first part's) for stealing.
+  std::atomic<int64_t> ready{0};
+  // Who frees a one-shot slot: 1 while its worker still writes it. The audio thread, ending
+  // the voice, swaps 1 for 2 and leaves the slot to the worker; the worker, done, swaps 1
+  // for 0, or finding 2, frees the slot itself. Exactly one of them frees it.
+  std::atomic<int> writer{0};
 };
 
 // A linear ramp advanced per sample, so a fade or gain change lasts the same number of
@@ -66,7 +76,9 @@ struct Ramp {
 struct AudioVoice {
   bool active = false;
   bool releasing = false;  // fading out after stop or steal; no longer counts as audible
-  bool starved = false;    // the ambience ring ran dry; fade back in when data returns
+  bool starved = false;    // ran dry (ambience ring, or a one-shot still being made); fade
+                           // back in when data returns
+  bool complete = false;   // one-shot: its worker has finished it (slot.ready == length)
   VoiceId voice = 0;
   int32_t model = -1;
   VoiceKind kind = VoiceKind::OneShot;

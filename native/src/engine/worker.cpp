@@ -269,12 +269,59 @@ void Worker::fail_job(const Command& c, int slot, const char* /*why*/) {
   s_.emit(EventType::VoiceEnded, c.voice, c.model);
 }
 
+// Fills in the slot and posts Activate (the queue's release publishes the fields).
+void Worker::hand_over(const Command& c, int si, VoiceKind kind, float peak, int64_t length) noexcept {
+  Slot& slot = s_.slots[size_t(si)];
+  slot.voice = c.voice;
+  slot.model = c.model;
+  slot.kind = kind;
+  slot.gain = c.gain;
+  slot.pan = c.pan;
+  slot.peak = peak;
+  slot.length = length;
+  slot.issued_ns = c.issued_ns;
+  slot.state.store(int(SlotState::Ready), std::memory_order_relaxed);
+  const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          Clock::now().time_since_epoch()).count();
+  s_.counters.ready_latency_ns.fetch_add(uint64_t(std::max<int64_t>(0, now - c.issued_ns)),
+                                         std::memory_order_relaxed);
+  AudioMessage msg;
+  msg.type = AudioMsgType::Activate;
+  msg.slot = si;
+  s_.counters.ready.fetch_add(1, std::memory_order_relaxed);
+  send(msg);
+}
+
 void Worker::prepare_oneshot(const Command& c, int si, const ModelEntry& m) {
   Slot& slot = s_.slots[size_t(si)];
   const Tier& tier = pick_tier(c);
   const size_t need = size_t(m.max_frames) * size_t(m.n_mels);
   int frames = 0;
-  size_t n = 0;
+  size_t n = 0, fade = 0;
+  // A long clip starts playing as soon as its first part is made (PGHI's first block: about
+  // a quarter of the work, and 75 ms of sound or more), while this worker makes the rest:
+  // the latency a game hears is that part's. The samples are the same either way.
+  struct Early {
+    Worker* w;
+    const Command* c;
+    int si;
+    size_t limit, length;  // the end fade's samples are written last: never early
+    bool sent;
+  } early{this, &c, si, 0, 0, false};
+  dsp::SynthProgress progress;
+  progress.user = &early;
+  progress.fn = [](void* user, int64_t samples_final) {
+    Early& e = *static_cast<Early*>(user);
+    const size_t ready = std::min(size_t(samples_final), e.limit);
+    if (ready == 0) return;
+    Slot& s = e.w->s_.slots[size_t(e.si)];
+    float peak = 0.0f;
+    for (size_t i = 0; i < ready; ++i) peak = std::max(peak, std::fabs(s.pcm[i]));
+    s.ready.store(int64_t(ready), std::memory_order_relaxed);
+    s.writer.store(1, std::memory_order_relaxed);
+    e.w->hand_over(*e.c, e.si, VoiceKind::OneShot, peak, int64_t(e.length));
+    e.sent = true;
+  };
   try {
     if (mel_.size() < need) mel_.resize(need);
     synth_ws_.reserve(*m.synth, m.max_frames);
@@ -285,13 +332,18 @@ void Worker::prepare_oneshot(const Command& c, int si, const ModelEntry& m) {
     // engine plays the samples Python renders; written straight into the slot. A length cut
     // to the slot only drops the tail: the samples before it do not depend on the length.
     n = std::min(size_t(frames) * size_t(m.hop), slot.capacity);
+    fade = std::min(n, size_t(kClipEndFadeSeconds * float(s_.config.sample_rate)));
+    early.limit = n - fade;
+    early.length = n;
     m.synth->synthesize_into(mel_.data(), m.n_mels, frames, 1, m.n_mels, dsp::SpecKind::LogMel,
                              tier.oneshot, tier.gl_iterations, c.seed, int64_t(n), slot.pcm.get(),
-                             synth_ws_);
+                             synth_ws_, progress);
   } catch (...) {
-    return fail_job(c, si, "synthesis failed");
+    if (!early.sent) return fail_job(c, si, "synthesis failed");
+    // Already playing: what was not made stays silent, and the voice ends after it.
+    std::fill(slot.pcm.get() + slot.ready.load(std::memory_order_relaxed), slot.pcm.get() + n, 0.0f);
+    s_.emit(EventType::VoiceFailed, c.voice, c.model);
   }
-  const size_t fade = std::min(n, size_t(kClipEndFadeSeconds * float(s_.config.sample_rate)));
   for (size_t i = 0; i < fade; ++i) slot.pcm[n - 1 - i] *= float(i) / float(fade);
   // Peak from each chunk to the end, by a backwards running maximum.
   float peak = 0.0f;
@@ -300,21 +352,18 @@ void Worker::prepare_oneshot(const Command& c, int si, const ModelEntry& m) {
       peak = std::max(peak, std::fabs(slot.pcm[i]));
     slot.remaining_peak[k] = peak;
   }
-
-  slot.voice = c.voice;
-  slot.model = c.model;
-  slot.kind = VoiceKind::OneShot;
-  slot.gain = c.gain;
-  slot.pan = c.pan;
-  slot.peak = peak;
-  slot.length = int64_t(n);
-  slot.issued_ns = c.issued_ns;
-  slot.state.store(int(SlotState::Ready), std::memory_order_relaxed);
-  AudioMessage msg;
-  msg.type = AudioMsgType::Activate;
-  msg.slot = si;
-  s_.counters.ready.fetch_add(1, std::memory_order_relaxed);
-  send(msg);
+  if (!early.sent) {
+    slot.ready.store(int64_t(n), std::memory_order_relaxed);
+    hand_over(c, si, VoiceKind::OneShot, peak, int64_t(n));
+  } else {
+    slot.ready.store(int64_t(n), std::memory_order_release);
+    int writing = 1;
+    if (!slot.writer.compare_exchange_strong(writing, 0, std::memory_order_acq_rel)) {
+      // The voice ended (stopped, stolen) before it was finished: the slot is ours to free.
+      slot.writer.store(0, std::memory_order_relaxed);
+      slot.state.store(int(SlotState::Free), std::memory_order_release);
+    }
+  }
   s_.counters.oneshots_rendered.fetch_add(1, std::memory_order_relaxed);
   s_.counters.jobs_pending.fetch_sub(1, std::memory_order_acq_rel);
 }
@@ -343,21 +392,8 @@ void Worker::prepare_ambience(const Command& c, int si, const ModelEntry& m) {
       return fail_job(c, si, "the ambience stream failed");
     s_.counters.ambience_frames.fetch_add(uint64_t(a.producer->batch_frames()), std::memory_order_relaxed);
   }
-  slot.voice = c.voice;
-  slot.model = c.model;
-  slot.kind = VoiceKind::Ambience;
-  slot.gain = c.gain;
-  slot.pan = c.pan;
-  slot.peak = peak;
-  slot.length = 0;
-  slot.issued_ns = c.issued_ns;
-  slot.state.store(int(SlotState::Ready), std::memory_order_relaxed);
   ambiences_.push_back(std::move(a));
-  AudioMessage msg;
-  msg.type = AudioMsgType::Activate;
-  msg.slot = si;
-  s_.counters.ready.fetch_add(1, std::memory_order_relaxed);
-  send(msg);
+  hand_over(c, si, VoiceKind::Ambience, peak, 0);
   s_.counters.jobs_pending.fetch_sub(1, std::memory_order_acq_rel);
 }
 

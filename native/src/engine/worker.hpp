@@ -56,6 +56,7 @@ class Worker {
   void prepare_oneshot(const Command& c, int slot, const ModelEntry& m);
   void prepare_ambience(const Command& c, int slot, const ModelEntry& m);
   void fail_job(const Command& c, int slot, const char* why);
+  void hand_over(const Command& c, int slot, VoiceKind kind, float peak, int64_t length) noexcept;
   const Tier& pick_tier(const Command& c);
   int claim_slot() noexcept;
   bool audio_room() const noexcept { return to_audio_.size_approx() + 1 < to_audio_.capacity(); }

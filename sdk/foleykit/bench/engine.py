@@ -6,9 +6,12 @@
 At 48 kHz with 256-frame blocks, default models, one worker thread:
 
 - **trigger to ready**: one-shots of every default category with random controls and seeds,
-  one at a time; the time from ``trigger`` until the worker has the voice ready for the next
-  callback (inference + phase reconstruction), median and 99th percentile. A host hears the
-  voice at its next callback after that.
+  one at a time; the time from ``trigger`` until the worker has handed the voice to the audio
+  thread, ready for the next callback (inference + phase reconstruction of the clip's first
+  part: a long clip starts playing while its worker makes the rest), median and 99th
+  percentile, as the engine measures it (``stats["ready_latency_ns"]``). A host hears the
+  voice at its next callback after that. Also: trigger until the whole clip is made, timed
+  from Python (``trigger`` .. ``sync``).
 - **mixing**: 128 one-shot voices playing at once; the audio thread's ``render`` time per
   block, as a share of the block's 5.33 ms.
 - **ambiences**: streaming ambience voices; the worker's busy time per second of audio, as a
@@ -64,19 +67,26 @@ def run(quick: bool = False, log: Callable[[str], None] = print) -> Dict[str, An
         fx = eng.add_model("oneshots")
         schema = eng.schema(fx)
         lat_ms: List[float] = []
+        whole_ms: List[float] = []
         for i in range(n_lat):
             ctl = _random_controls(schema, rng)
+            ready0 = eng.stats["ready_latency_ns"]
             t0 = time.perf_counter()
             eng.trigger(fx, ctl, seed=i)
             eng.sync(10.0)
-            lat_ms.append((time.perf_counter() - t0) * 1e3)
+            whole_ms.append((time.perf_counter() - t0) * 1e3)
+            lat_ms.append((eng.stats["ready_latency_ns"] - ready0) / 1e6)
             eng.render(BLOCK)  # the voice starts; the engine moves on
         st = eng.stats
         prep_ms = st["worker_busy_ns"] / max(st["oneshots_rendered"], 1) / 1e6
-    lat = np.asarray(lat_ms)
-    res["trigger_to_ready_ms"] = {"median": float(np.median(lat)),
-                                  "p99": float(np.percentile(lat, 99)),
-                                  "min": float(lat.min()), "max": float(lat.max())}
+
+    def _dist(ms: List[float]) -> Dict[str, float]:
+        a = np.asarray(ms)
+        return {"median": float(np.median(a)), "p99": float(np.percentile(a, 99)),
+                "min": float(a.min()), "max": float(a.max())}
+
+    res["trigger_to_ready_ms"] = _dist(lat_ms)
+    res["trigger_to_whole_clip_ms"] = _dist(whole_ms)
     res["oneshot_prepare_ms"] = prep_ms
 
     # mixing 128 one-shots
@@ -212,8 +222,11 @@ def _markdown(r: Dict[str, Any]) -> str:
     return "\n".join([
         "| engine, 48 kHz, 256-frame blocks, 1 worker | measured |",
         "|---|---|",
-        f"| trigger to ready (inference + PGHI), median / p99 | {t['median']:.2f} / "
-        f"{t['p99']:.2f} ms |",
+        f"| trigger to ready (inference + PGHI of the first part), median / p99 | "
+        f"{t['median']:.2f} / {t['p99']:.2f} ms |",
+        f"| trigger to whole clip made (Python trigger .. sync), median / p99 | "
+        f"{r['trigger_to_whole_clip_ms']['median']:.2f} / "
+        f"{r['trigger_to_whole_clip_ms']['p99']:.2f} ms |",
         f"| worker time per one-shot | {r['oneshot_prepare_ms']:.2f} ms |",
         f"| render with {m['voices']} one-shots playing | {m['render_us_per_block_median']:.0f} "
         f"µs per block ({m['share_of_core'] * 100:.1f}% of a core) |",

@@ -24,7 +24,7 @@ namespace FoleyKit
         VoiceEnded = 1,
         /// <summary>The voice limit took it (VoiceEnded follows).</summary>
         VoiceStolen = 2,
-        /// <summary>An ambience ran dry; Value: its underruns so far.</summary>
+        /// <summary>A voice ran dry (an ambience, or a one-shot still being made after a long worker stall); Value: its underruns so far.</summary>
         Underrun = 3,
         /// <summary>A worker fell behind and lowered quality; Voice 0; Value: one-shots waiting.</summary>
         Overload = 4,
@@ -127,5 +127,6 @@ namespace FoleyKit
         public ulong OneShotsRendered;
         public ulong AmbienceFrames;
         public ulong WorkerBusyNs;
+        public ulong ReadyLatencyNs;
     }
 }
