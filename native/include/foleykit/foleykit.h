@@ -304,7 +304,8 @@ FK_API fk_result FK_CALL fk_model_stream_next(fk_model_session* session, float* 
  * (about half a millisecond; a long clip then plays while the worker makes the rest, 75 ms
  * of sound or more ahead; see fk_engine_get_stats.ready_latency_ns and
  * FK_ENGINE_EVENT_VOICE_STARTED). A voice's samples depend only on (model, controls, seed,
- * quality tier), not on the host's block size or on when the worker finishes.
+ * quality tier), not on the host's block size or on when the worker finishes (unless the
+ * voice runs dry: FK_ENGINE_EVENT_UNDERRUN).
  * Output is float32, interleaved when stereo. Models must have the engine's sample rate. */
 
 typedef struct fk_engine fk_engine;
