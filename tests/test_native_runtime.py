@@ -338,15 +338,18 @@ def test_relative_stream_follows_onnxruntime_over_a_long_rollout(relative, preci
     assert np.ptp(np.concatenate(mels, axis=1)) > 1.0  # a stream, not a clamped constant
 
 
-def test_relative_stream_is_independent_of_calls_and_graph_steps(relative):
+@pytest.mark.parametrize("which", ["absolute", "relative"])
+def test_stream_is_independent_of_calls_and_graph_steps(trained, relative, which):
     """Frames do not depend on how they are requested, a raw graph step between them does not
-    disturb the stream, and setting the controls the stream already has changes nothing."""
-    path = str(relative["fp32"].with_suffix(".fkm"))
+    disturb the stream, and setting the controls the stream already has changes nothing
+    (both positional forms)."""
+    onnx = trained[("transformer", "fp32")] if which == "absolute" else relative["fp32"]
+    path = str(onnx.with_suffix(".fkm"))
     one, many = NativeModel(path), NativeModel(path)
     one.stream_reset(None, 9)
     many.stream_reset(None, 9)
     a = np.concatenate([one.stream_next(1) for _ in range(20)], axis=1)
-    defaults = Runtime(relative["fp32"], backend="native").schema.values({})
+    defaults = Runtime(onnx, backend="native").schema.values({})
     b = [many.stream_next(5)]
     n, S = many.info["n_mels"], many.info["window_frames"]
     many.run_step(np.zeros(n, np.float32), many.encode_controls(defaults) * 0.5,

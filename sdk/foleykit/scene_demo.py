@@ -97,7 +97,7 @@ def _report_html(r: Dict[str, Any], files: Dict[str, Any]) -> str:
         f"<td><audio controls preload='none' src='{html.escape(files['sounds'][i])}'></audio>"
         "</td></tr>" for i, s in enumerate(r["sounds"]))
     figures = [
-        ("trigger to ready (worker: inference + phase reconstruction), median / max",
+        ("trigger to ready (worker: inference + phase reconstruction of the first part), median / max",
          f"{e['trigger_ready_ms_median']:.2f} ms / {e['trigger_ready_ms_max']:.2f} ms"),
         ("render per block of %d frames (audio thread), median / max" % e["block"],
          f"{e['block_render_us_median']:.1f} µs / {e['block_render_us_max']:.1f} µs "

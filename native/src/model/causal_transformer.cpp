@@ -160,6 +160,7 @@ class TransformerSession final : public Session {
     qp_ = round16(3 * m.d);
     fp_ = round16(m.ff);
     state_.assign(W * m.n_mels, 0.0f);
+    graph_state_.assign(W * m.n_mels, 0.0f);
     xn_.assign(W * m.n_mels, 0.0f);
     inp_.assign(W * dp_, 0.0f);
     h_.assign(W * dp_, 0.0f);
@@ -183,10 +184,14 @@ class TransformerSession final : public Session {
       return Status::InvalidArgument;
     }
     const size_t W = size_t(m_.window), N = size_t(m_.n_mels);
+    // The graph step gets rows of its own (step() works on state_), so an open stream's
+    // rows stay as they were; only its cached input projection must be recomputed.
+    std::swap(state_, graph_state_);
     std::memmove(state_.data(), state + N, sizeof(float) * (W - 1) * N);
     std::memcpy(state_.data() + (W - 1) * N, frame, sizeof(float) * N);
     step(cvec, noise, next_frame, /*reuse_inp=*/false);
     std::memcpy(next_state, state_.data(), sizeof(float) * W * N);
+    std::swap(state_, graph_state_);
     inp_valid_ = false;
     return Status::Ok;
   }
@@ -307,7 +312,7 @@ class TransformerSession final : public Session {
   const TransformerModel& m_;
   int dp_ = 0, qp_ = 0, fp_ = 0, kp_ = 0;
   std::vector<float> bx_, bh_, ba_, batt_, btmp_, bqkv_, bmlp_;
-  std::vector<float> state_, xn_, inp_, h_, a_, att_, tmp_, qkv_, mlp_, ctrl_, head_, scores_,
+  std::vector<float> state_, graph_state_, xn_, inp_, h_, a_, att_, tmp_, qkv_, mlp_, ctrl_, head_, scores_,
       noise_, frame_, cvec_;
   uint64_t seed_ = 0, k_ = 0;
   bool inp_valid_ = false, started_ = false;
