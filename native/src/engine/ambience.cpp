@@ -84,10 +84,12 @@ int AmbienceProducer::batch_frames() const { return dsp::kFftLanes; }
 
 Status AmbienceProducer::produce(SampleRing& ring, float* peak) noexcept {
   const int B = batch_frames(), nb = m_.n_fft / 2 + 1;
-  for (int j = 0; j < B; ++j) {
-    if (smooth_.step()) {
+  for (int j = 0; j < B; ++j, ++frame_) {
+    controls_pending_ |= smooth_.step();
+    if (controls_pending_ && frame_ % kControlStride == 0) {
       const Status st = session_->stream_set_controls(smooth_.current(), m_.n_controls);
       if (st != Status::Ok) return st;
+      controls_pending_ = false;
     }
     const Status st = session_->stream_next(mel_.data(), 1);
     if (st != Status::Ok) return st;

@@ -55,6 +55,14 @@ class AmbienceProducer {
   dsp::StreamingSynth synth_;
   ControlSmoother smooth_;
   std::vector<float> mel_, lin_, out_;
+  int64_t frame_ = 0;            // model frames produced
+  bool controls_pending_ = false;  // the glide moved since the model last got its controls
 };
+
+// A step model takes new controls on every kControlStride-th frame of its stream (21 ms at
+// 48 kHz and hop 256), the glide's latest value: a Transformer with a K/V cache recomputes
+// its whole window when the controls change (about 0.25 ms, 20 steady frames' worth), so a
+// game that moves a control on every block would otherwise pay that on every frame.
+constexpr int kControlStride = 4;
 
 }  // namespace fk::engine

@@ -132,7 +132,26 @@ def run(quick: bool = False, log: Callable[[str], None] = print) -> Dict[str, An
         busy = (eng.stats["worker_busy_ns"] - busy0) / 1e9
         under = eng.stats["underruns"]
     per_voice = busy / seconds / n_amb
+
+    # the same with a continuous control moving on every block (rain growing heavier): a
+    # cached Transformer recomputes its window when its controls change
+    log(f"[bench] {n_amb} ambiences, a control moving every block, for {seconds:g} s ...")
+    with Engine(sample_rate=SR, channels=2, max_block_frames=BLOCK, max_voices=16) as eng:
+        amb = eng.add_model("ambiences")
+        voices = [eng.start(amb, {"category": "rain", "intensity": 0.3}, seed=i, gain=0.2)
+                  for i in range(n_amb)]
+        eng.sync(30.0)
+        busy0 = eng.stats["worker_busy_ns"]
+        blocks = int(seconds * SR / BLOCK)
+        for b in range(blocks):
+            for v in voices:
+                eng.set_controls(v, {"intensity": 0.3 + 0.6 * b / blocks})
+            eng.sync(10.0)
+            eng.render(BLOCK)
+        busy_auto = (eng.stats["worker_busy_ns"] - busy0) / 1e9
     res["ambiences"] = {"voices": n_amb, "worker_share_of_core_per_voice": per_voice,
+                        "worker_share_of_core_per_voice_automated":
+                            busy_auto / seconds / n_amb,
                         "render_us_per_block_median": float(np.median(render_us)),
                         "underruns": int(under)}
 
@@ -232,6 +251,8 @@ def _markdown(r: Dict[str, Any]) -> str:
         f"µs per block ({m['share_of_core'] * 100:.1f}% of a core) |",
         f"| worker time per ambience voice | {a['worker_share_of_core_per_voice'] * 100:.1f}% "
         "of a core |",
+        f"| the same, a control moving on every block | "
+        f"{a['worker_share_of_core_per_voice_automated'] * 100:.1f}% of a core |",
         f"| busy mix: {r['mixed_scene']['voices_playing_median']:.0f} voices playing "
         f"({r['mixed_scene']['ambiences']} ambiences, one-shots re-triggered at "
         f"{r['mixed_scene']['one_shots_triggered_per_second']:.0f}/s), CPU of every engine "
