@@ -351,7 +351,10 @@ typedef struct fk_engine_config {
   int32_t command_capacity;        /* queued commands per worker, 4..65536; default 256 */
   int32_t event_capacity;          /* queued events, 4..2^20; default 1024 */
   int32_t max_models;              /* 1..4096; default 16 */
-  float control_smoothing_ms;      /* ambience controls glide this long, 0..10000; default 50 */
+  float control_smoothing_ms;      /* ambience controls glide this long, 0..10000; default 50.
+                                      The model takes the glide's value every 4th frame
+                                      (21 ms at 48 kHz, hop 256): a control change makes a
+                                      cached Transformer recompute its window */
   float quiet_gain;                /* AUTO voices quieter than this use LOW; default 0.1 */
   int32_t overload_backlog;        /* one-shots waiting on a worker before new ones use LOW;
                                       default 8 */
