@@ -61,6 +61,10 @@ class StftPlan {
   // longer than the signal).
   void istft(const cfloat* S, SpecLayout layout, int64_t n_frames, float* y, int64_t length,
              EnvelopeFloor floor = EnvelopeFloor::Exact) const;
+  // istft that also checks every value of S (both parts of every bin) for NaN and Inf while it
+  // reads them, instead of in a pass of its own. Returns false, y unspecified, if one is there.
+  bool istft_checked(const cfloat* S, SpecLayout layout, int64_t n_frames, float* y,
+                     int64_t length, EnvelopeFloor floor = EnvelopeFloor::Exact) const;
   float envelope_floor(EnvelopeFloor f) const { return f == EnvelopeFloor::Exact ? 1e-11f : synthesis_floor_; }
 
   // --- pieces shared with Griffin-Lim (grouped half-complex layout) ---
