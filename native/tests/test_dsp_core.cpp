@@ -120,6 +120,45 @@ void test_batch_fft_matches_single() {
   }
 }
 
+// The packed inverse (half-size complex transforms) against the single-frame real inverse, in
+// both input orders, for powers of two, other multiples of 4 (pocketfft's other radices and
+// Bluestein for n/4 = 53) and the smallest sizes, where k = n/4 pairs with itself.
+void test_packed_inverse_matches_single() {
+  const int L = dsp::fft_lanes();
+  for (int n : {1024, 2048, 512, 64, 1000, 48, 212, 12, 8, 4}) {
+    dsp::RealFFT fft(n);
+    CHECK(fft.packed());
+    Lcg rng{static_cast<uint64_t>(n) + 17};
+    std::vector<std::vector<float>> spec(L, std::vector<float>(n));  // FFTPACK order
+    for (auto& s : spec)
+      for (float& v : s) v = rng.next();
+    for (const bool fftpack : {false, true}) {
+      dsp::AlignedFloats batch(static_cast<size_t>(n) * L);
+      for (int l = 0; l < L; ++l) {
+        const std::vector<float>& s = spec[l];
+        for (int r = 0; r < n; ++r) {
+          // packed: re X0, re X(n/2), re X1, im X1, ...; FFTPACK: re X0, re X1, im X1, ..., re X(n/2)
+          const float v = fftpack ? s[r] : r == 0 ? s[0] : r == 1 ? s[n - 1] : s[r - 1];
+          batch[static_cast<size_t>(r) * L + l] = v;
+        }
+      }
+      const float scale = 1.0f / n;
+      fft.inverse_batch_packed(batch.data(), scale, fftpack);
+      for (int l = 0; l < L; ++l) {
+        std::vector<float> ref = spec[l], got(n);
+        fft.inverse(ref.data(), scale);
+        for (int j = 0; j < n; ++j) got[j] = batch[static_cast<size_t>(fft.packed_row(j)) * L + l];
+        const double e = rel_err(got, ref);
+        if (e > 1e-5)
+          std::fprintf(stderr, "inverse_batch_packed n=%d fftpack=%d lane %d: rel err %g\n", n,
+                       int(fftpack), l, e);
+        CHECK(e <= 1e-5);
+      }
+    }
+  }
+  CHECK(!dsp::RealFFT(30).packed());
+}
+
 void test_stft_roundtrip() {
   struct Case { int n_fft, hop; int64_t n; };
   const Case cases[] = {{1024, 256, 48000}, {1024, 256, 48001}, {1024, 256, 1000},
@@ -468,6 +507,7 @@ void test_validate_fft_params() {
 
 int main() {
   test_batch_fft_matches_single();
+  test_packed_inverse_matches_single();
   test_stft_roundtrip();
   test_istft_paths();
   test_stft_peak_at_bin();

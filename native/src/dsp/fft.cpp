@@ -1,9 +1,11 @@
 #include "dsp/fft.hpp"
 
 #include <atomic>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <vector>
 
 #ifdef __linux__
 #include <sys/mman.h>
@@ -127,8 +129,25 @@ void AlignedFloats::zero() {
 }
 
 struct RealFFT::Impl {
-  explicit Impl(size_t n) : plan(n) {}
+  explicit Impl(size_t n) : plan(n) {
+    if (n % 4 != 0) return;
+    quarter = std::make_unique<pocketfft::detail::pocketfft_c<float>>(n / 4);
+    const size_t m = n / 2;
+    pre.resize(2 * m);   // e^{+2 pi i k / n}, k < n/2
+    half.resize(m);      // e^{+2 pi i k / (n/2)}, k < n/4
+    const double two_pi = 6.283185307179586476925286766559;
+    for (size_t k = 0; k < m; ++k) {
+      pre[2 * k] = static_cast<float>(std::cos(two_pi * double(k) / double(n)));
+      pre[2 * k + 1] = static_cast<float>(std::sin(two_pi * double(k) / double(n)));
+    }
+    for (size_t k = 0; k < m / 2; ++k) {
+      half[2 * k] = static_cast<float>(std::cos(two_pi * double(k) / double(m)));
+      half[2 * k + 1] = static_cast<float>(std::sin(two_pi * double(k) / double(m)));
+    }
+  }
   pocketfft::detail::pocketfft_r<float> plan;
+  std::unique_ptr<pocketfft::detail::pocketfft_c<float>> quarter;
+  std::vector<float> pre, half;  // twiddles, (cos, sin) pairs
 };
 
 RealFFT::RealFFT(int n) : n_(n), impl_(std::make_unique<Impl>(static_cast<size_t>(n))) {}
@@ -142,6 +161,69 @@ void RealFFT::forward_batch(float* data) const {
 }
 void RealFFT::inverse_batch(float* data, float scale) const {
   impl_->plan.exec(reinterpret_cast<vfloat*>(data), scale, false);
+}
+
+void RealFFT::inverse_batch_packed(float* data, float scale, bool fftpack_order) const {
+  // x[2m] + i x[2m+1] is the inverse complex transform (n/2 points) of
+  //   Z[k] = (X[k] + conj X[n/2-k]) + i (X[k] - conj X[n/2-k]) e^{+2 pi i k/n},
+  // all scaled by 1/n as the real inverse would be. Z[k] goes to rows 2k, 2k+1, built in place
+  // for k and n/2 - k together, k rising. In FFTPACK order Xk sits one row lower (re Xk in row
+  // 2k - 1), so writing Z[k] destroys re X(k+1): it is read first and carried along.
+  vfloat* d = reinterpret_cast<vfloat*>(data);
+  const size_t m = static_cast<size_t>(n_) / 2, h = m / 2;
+  const float* pre = impl_->pre.data();
+  vfloat next_re;  // FFTPACK order: re X[k] for the coming k
+  {
+    const vfloat r0 = d[0], rm = fftpack_order ? d[2 * m - 1] : d[1];  // X0, X(n/2): real
+    next_re = d[1];
+    d[0] = r0 + rm;
+    d[1] = r0 - rm;
+  }
+  for (size_t k = 1; k <= h; ++k) {
+    vfloat* a = d + 2 * k;        // Z[k]
+    vfloat* b = d + 2 * (m - k);  // Z[n/2 - k]
+    vfloat ar, ai, br, bi;
+    if (fftpack_order) {
+      ar = next_re;
+      ai = a[0];
+      next_re = a[1];
+      // k = n/4 pairs with itself, and Z[k-1] has overwritten re Xk's row by then.
+      br = k == h ? ar : b[-1];
+      bi = k == h ? ai : b[0];
+    } else {
+      ar = a[0];
+      ai = a[1];
+      br = b[0];
+      bi = b[1];
+    }
+    const vfloat sr = ar + br, si = ai - bi;  // s = X[k] + conj X[n/2-k]
+    const vfloat tr = ar - br, ti = ai + bi;  // t = X[k] - conj X[n/2-k]
+    const float c = pre[2 * k], sn = pre[2 * k + 1];
+    const vfloat ur = tr * c - ti * sn, ui = tr * sn + ti * c;  // u = t e^{+2 pi i k/n}
+    // Z[k] = s + i u; for n/2 - k, s and u turn into their conjugates.
+    a[0] = sr - ui;
+    a[1] = si + ur;
+    if (k != h) {
+      b[0] = sr + ui;
+      b[1] = ur - si;
+    }
+  }
+  // One radix-2 step (decimation in frequency): even outputs from Z[k] + Z[k + n/4], odd ones
+  // from (Z[k] - Z[k + n/4]) e^{+2 pi i k/(n/2)}, each an n/4-point transform.
+  const float* tw = impl_->half.data();
+  for (size_t k = 0; k < h; ++k) {
+    vfloat* a = d + 2 * k;
+    vfloat* b = d + 2 * (k + h);
+    const vfloat xr = a[0] - b[0], xi = a[1] - b[1];
+    a[0] = a[0] + b[0];
+    a[1] = a[1] + b[1];
+    const float c = tw[2 * k], sn = tw[2 * k + 1];
+    b[0] = xr * c - xi * sn;
+    b[1] = xr * sn + xi * c;
+  }
+  using C = pocketfft::detail::cmplx<vfloat>;
+  impl_->quarter->exec(reinterpret_cast<C*>(d), scale, false);
+  impl_->quarter->exec(reinterpret_cast<C*>(d + 2 * h), scale, false);
 }
 
 size_t RealFFT::scratch_bytes() const {

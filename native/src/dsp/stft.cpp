@@ -60,6 +60,9 @@ StftPlan::StftPlan(int n_fft, int hop) : n_fft_(n_fft), hop_(hop), fft_(n_fft) {
   double env_end = 0.0;
   for (int i = n_fft / 2 + hop - 1; i < n_fft; i += hop) env_end += double(window_[i]) * window_[i];
   synthesis_floor_ = static_cast<float>(std::max(0.5 * env_end, 1e-3 * min_env));
+#ifdef FK_HAVE_AVX_TRANSPOSE
+  packed_inverse_ = fft_lanes() == 8 && n_fft % 8 == 0 && fft_.packed();
+#endif
 }
 
 int64_t StftPlan::groups(int64_t n_frames) const {
@@ -322,6 +325,112 @@ inline void overlap_add_lanes(float* work, int n_fft, int hop, int lanes, const 
   }
 }
 
+#ifdef FK_HAVE_AVX_TRANSPOSE
+// Spectrogram -> one group in the packed order of RealFFT::inverse_batch_packed (row 0 =
+// re X0, row 1 = re X(n/2), rows 2k and 2k+1 = Xk), for n_fft a multiple of 8 and 8 lanes. A
+// frame-major frame is in that order already but for its second float (im X0, which the
+// inverse ignores), so its gather is plain 8x8 transposes. The NaN/Inf check (Check) and the
+// lanes past `lanes` are as in gather_group.
+template <bool Check>
+inline bool gather_packed(const cfloat* S, SpecLayout lay, int n_fft, int64_t t0, int lanes,
+                          float* work) {
+  const int nb = n_fft / 2 + 1;
+  auto nonfinite_bits = [](__m256 a, __m256 b) {
+    return _mm256_or_ps(_mm256_sub_ps(a, a), _mm256_sub_ps(b, b));
+  };
+  bool ok = true;
+  __m256 bad = _mm256_setzero_ps();
+  if (lay.bin == 1) {  // frame-major
+    const float* rows[8];
+    for (int l = 0; l < 8; ++l)
+      rows[l] = reinterpret_cast<const float*>(S + (t0 + std::min(l, lanes - 1)) * lay.frame);
+    for (int r = 0; r < n_fft; r += 8) {
+      __m256 r0 = _mm256_loadu_ps(rows[0] + r), r1 = _mm256_loadu_ps(rows[1] + r);
+      __m256 r2 = _mm256_loadu_ps(rows[2] + r), r3 = _mm256_loadu_ps(rows[3] + r);
+      __m256 r4 = _mm256_loadu_ps(rows[4] + r), r5 = _mm256_loadu_ps(rows[5] + r);
+      __m256 r6 = _mm256_loadu_ps(rows[6] + r), r7 = _mm256_loadu_ps(rows[7] + r);
+      if (Check)
+        bad = _mm256_or_ps(bad, _mm256_or_ps(_mm256_or_ps(nonfinite_bits(r0, r1), nonfinite_bits(r2, r3)),
+                                             _mm256_or_ps(nonfinite_bits(r4, r5), nonfinite_bits(r6, r7))));
+      transpose8(r0, r1, r2, r3, r4, r5, r6, r7);
+      float* dst = work + r * 8;
+      _mm256_storeu_ps(dst + 0, r0);
+      _mm256_storeu_ps(dst + 8, r1);
+      _mm256_storeu_ps(dst + 16, r2);
+      _mm256_storeu_ps(dst + 24, r3);
+      _mm256_storeu_ps(dst + 32, r4);
+      _mm256_storeu_ps(dst + 40, r5);
+      _mm256_storeu_ps(dst + 48, r6);
+      _mm256_storeu_ps(dst + 56, r7);
+    }
+    for (int l = 0; l < 8; ++l) {
+      work[8 + l] = rows[l][n_fft];  // re X(n/2) over im X0
+      if (Check && l < lanes) ok &= finite_value(rows[l][n_fft]) & finite_value(rows[l][n_fft + 1]);
+    }
+  } else if (lay.frame == 1 && lanes == 8) {  // bin-major: split each bin's 8 values
+    for (int k = 0; k < nb; ++k) {
+      const float* p = reinterpret_cast<const float*>(S + k * lay.bin + t0);
+      const __m256 a = _mm256_loadu_ps(p), b = _mm256_loadu_ps(p + 8);  // re0 im0 re1 ... im7
+      if (Check) bad = _mm256_or_ps(bad, nonfinite_bits(a, b));
+      const __m256 lo = _mm256_permute2f128_ps(a, b, 0x20), hi = _mm256_permute2f128_ps(a, b, 0x31);
+      const __m256 re = _mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(2, 0, 2, 0));
+      if (k == 0 || k == nb - 1) {
+        _mm256_storeu_ps(work + (k == 0 ? 0 : 8), re);
+      } else {
+        _mm256_storeu_ps(work + 2 * k * 8, re);
+        _mm256_storeu_ps(work + 2 * k * 8 + 8, _mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(3, 1, 3, 1)));
+      }
+    }
+  } else {  // any layout: walk each frame
+    if (lanes < 8) std::memset(work, 0, sizeof(float) * n_fft * 8);
+    for (int l = 0; l < lanes; ++l) {
+      const cfloat* col = S + (t0 + l) * lay.frame;
+      bool f = true;
+      for (int k = 0; k < nb; ++k) {
+        const cfloat v = col[k * lay.bin];
+        if (Check) f &= finite_value(v.real()) & finite_value(v.imag());
+        if (k == 0 || k == nb - 1) {
+          work[(k == 0 ? 0 : 8) + l] = v.real();
+        } else {
+          work[2 * k * 8 + l] = v.real();
+          work[2 * k * 8 + 8 + l] = v.imag();
+        }
+      }
+      ok &= f;
+    }
+  }
+  if (Check) ok &= _mm256_movemask_ps(_mm256_cmp_ps(bad, bad, _CMP_UNORD_Q)) == 0;
+  return ok;
+}
+
+// The windowed overlap-add of the first `lanes` frames of a group that
+// RealFFT::inverse_batch_packed transformed (samples 4q, 4q+1 in rows 2q, 2q+1; 4q+2, 4q+3 in
+// rows n/2 + 2q, n/2 + 2q + 1), frame l at y + l*hop, 8 samples of every frame at a time.
+inline void overlap_add_packed(const float* work, int n_fft, int hop, int lanes, const float* w,
+                               float* y) {
+  const int half = n_fft / 2;
+  for (int i = 0; i < n_fft; i += 8) {
+    const float* a = work + (i / 2) * 8;
+    const float* b = work + (half + i / 2) * 8;
+    __m256 r0 = _mm256_loadu_ps(a), r1 = _mm256_loadu_ps(a + 8);
+    __m256 r2 = _mm256_loadu_ps(b), r3 = _mm256_loadu_ps(b + 8);
+    __m256 r4 = _mm256_loadu_ps(a + 16), r5 = _mm256_loadu_ps(a + 24);
+    __m256 r6 = _mm256_loadu_ps(b + 16), r7 = _mm256_loadu_ps(b + 24);
+    transpose8(r0, r1, r2, r3, r4, r5, r6, r7);
+    const __m256 rs[8] = {r0, r1, r2, r3, r4, r5, r6, r7};
+    const __m256 wv = _mm256_loadu_ps(w + i);
+    for (int l = 0; l < lanes; ++l) {
+      float* d = y + int64_t(l) * hop + i;
+#ifdef __FMA__
+      _mm256_storeu_ps(d, _mm256_fmadd_ps(rs[l], wv, _mm256_loadu_ps(d)));
+#else
+      _mm256_storeu_ps(d, _mm256_add_ps(_mm256_loadu_ps(d), _mm256_mul_ps(rs[l], wv)));
+#endif
+    }
+  }
+}
+#endif
+
 // Inverse-transformed group -> windowed overlap-add into y (frame t at t*hop - y0).
 inline void overlap_add_group(const float* work, int n_fft, int hop, int64_t t0, int lanes,
                               const float* w, float* y, int64_t y0 = 0) {
@@ -414,8 +523,15 @@ void StftPlan::synthesise_group(float* work, int64_t n_frames, int64_t g, float*
 void StftPlan::synthesise_group_at(float* work, int64_t n_frames, int64_t g, float* y,
                                    int64_t y0) const {
   const int L = fft_lanes();
-  fft_.inverse_batch(work, 1.0f / n_fft_);
   const int lanes = static_cast<int>(std::min<int64_t>(L, n_frames - g * L));
+#ifdef FK_HAVE_AVX_TRANSPOSE
+  if (packed_inverse()) {  // the same transform and overlap-add as istft's, so the same bits
+    fft_.inverse_batch_packed(work, 1.0f / n_fft_, true);
+    overlap_add_packed(work, n_fft_, hop_, lanes, window_.data(), y + (g * L * hop_ - y0));
+    return;
+  }
+#endif
+  fft_.inverse_batch(work, 1.0f / n_fft_);
   overlap_add_group(work, n_fft_, hop_, g * L, lanes, window_.data(), y, y0);
 }
 
@@ -565,15 +681,26 @@ bool istft_impl(const StftPlan& p, const cfloat* S, SpecLayout lay, int64_t n_fr
   const float scale = 1.0f / n_fft;
   const float* w = p.window().data();
   const int64_t G = p.groups(n_frames);
+  const bool packed = p.packed_inverse();
+  (void)packed;
   std::memset(buf, 0, sizeof(float) * keep);
   for (int64_t g = 0; g < G; ++g) {
     const int64_t t0 = g * L, base = t0 * hop;
     const int lanes = static_cast<int>(std::min<int64_t>(L, n_frames - t0));
     const int64_t reach = int64_t(lanes - 1) * hop + n_fft;
     std::memset(buf + keep, 0, sizeof(float) * (reach - keep));
-    if (!gather_group<Check>(S, lay, n_fft, t0, lanes, work) && Check) return false;
-    p.fft().inverse_batch(work, scale);
-    overlap_add_lanes(work, n_fft, hop, lanes, w, buf);
+#ifdef FK_HAVE_AVX_TRANSPOSE
+    if (packed) {
+      if (!gather_packed<Check>(S, lay, n_fft, t0, lanes, work) && Check) return false;
+      p.fft().inverse_batch_packed(work, scale);
+      overlap_add_packed(work, n_fft, hop, lanes, w, buf);
+    } else
+#endif
+    {
+      if (!gather_group<Check>(S, lay, n_fft, t0, lanes, work) && Check) return false;
+      p.fft().inverse_batch(work, scale);
+      overlap_add_lanes(work, n_fft, hop, lanes, w, buf);
+    }
     const int64_t final_end = g + 1 < G ? base + step : total;
     const int64_t a = std::max<int64_t>(base, pad), b = std::min(final_end, out_end);
     if (a < b) p.normalise_span(buf + (a - base), n_frames, floor, a, b - a, y + (a - pad));
