@@ -203,7 +203,7 @@ void test_stft_roundtrip() {
 // the imaginary parts of the DC and Nyquist bins, which the inverse never reads otherwise.
 void test_istft_paths() {
   struct Case { int n_fft, hop; };
-  for (const Case c : {Case{64, 16}, Case{1024, 256}, Case{48, 20}}) {
+  for (const Case c : {Case{64, 16}, Case{1024, 256}, Case{48, 20}, Case{1000, 250}, Case{36, 9}}) {
     dsp::StftPlan plan(c.n_fft, c.hop);
     dsp::RealFFT fft(c.n_fft);
     const int nb = plan.bins(), n = c.n_fft;

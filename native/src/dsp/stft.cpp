@@ -252,80 +252,6 @@ inline bool gather_group(const cfloat* S, SpecLayout lay, int n_fft, int64_t t0,
 }
 
 #ifdef FK_HAVE_AVX_TRANSPOSE
-// GCC fuses a multiply and the add after it into one FMA where it sees fit (-ffp-contract=fast
-// is its default), which rounds once instead of twice. The overlap-add keeps the roundings it
-// has always had, so this hides the product from that pass.
-inline __m256 unfused(__m256 v) {
-#if defined(__GNUC__)
-  __asm__("" : "+x"(v));
-#endif
-  return v;
-}
-#endif
-
-// overlap_add_group for the first `lanes` lanes of a group, frame l at y + l*hop, with the
-// same bits: a full group is added 8 samples of all 8 frames at a time, each product rounded
-// before it is added (lanes_to_rows); a partial group frame by frame, product and sum fused
-// (the compiler's FMA contraction of the plain loop that handled it), through 8x8 transposes
-// done in place first. Where frames overlap the two orders round differently, so both stay.
-inline void overlap_add_lanes(float* work, int n_fft, int hop, int lanes, const float* w,
-                              float* y) {
-  const int L = fft_lanes();
-#ifdef FK_HAVE_AVX_TRANSPOSE
-  if (L == 8 && n_fft % 8 == 0 && lanes < 8) {
-    for (int i = 0; i < n_fft; i += 8) {  // block i now holds frame l's samples i..i+7 at l*8
-      float* b = work + i * 8;
-      __m256 r0 = _mm256_loadu_ps(b + 0), r1 = _mm256_loadu_ps(b + 8);
-      __m256 r2 = _mm256_loadu_ps(b + 16), r3 = _mm256_loadu_ps(b + 24);
-      __m256 r4 = _mm256_loadu_ps(b + 32), r5 = _mm256_loadu_ps(b + 40);
-      __m256 r6 = _mm256_loadu_ps(b + 48), r7 = _mm256_loadu_ps(b + 56);
-      transpose8(r0, r1, r2, r3, r4, r5, r6, r7);
-      _mm256_storeu_ps(b + 0, r0);
-      _mm256_storeu_ps(b + 8, r1);
-      _mm256_storeu_ps(b + 16, r2);
-      _mm256_storeu_ps(b + 24, r3);
-      _mm256_storeu_ps(b + 32, r4);
-      _mm256_storeu_ps(b + 40, r5);
-      _mm256_storeu_ps(b + 48, r6);
-      _mm256_storeu_ps(b + 56, r7);
-    }
-    for (int l = 0; l < lanes; ++l) {
-      float* d = y + int64_t(l) * hop;
-      for (int i = 0; i < n_fft; i += 8) {
-        const __m256 v = _mm256_loadu_ps(work + i * 8 + l * 8), wv = _mm256_loadu_ps(w + i);
-#ifdef __FMA__
-        _mm256_storeu_ps(d + i, _mm256_fmadd_ps(v, wv, _mm256_loadu_ps(d + i)));
-#else
-        _mm256_storeu_ps(d + i, _mm256_add_ps(_mm256_loadu_ps(d + i), unfused(_mm256_mul_ps(v, wv))));
-#endif
-      }
-    }
-    return;
-  }
-  if (L == 8 && n_fft % 8 == 0) {
-    for (int i = 0; i < n_fft; i += 8) {
-      __m256 r0 = _mm256_loadu_ps(work + i * 8 + 0), r1 = _mm256_loadu_ps(work + i * 8 + 8);
-      __m256 r2 = _mm256_loadu_ps(work + i * 8 + 16), r3 = _mm256_loadu_ps(work + i * 8 + 24);
-      __m256 r4 = _mm256_loadu_ps(work + i * 8 + 32), r5 = _mm256_loadu_ps(work + i * 8 + 40);
-      __m256 r6 = _mm256_loadu_ps(work + i * 8 + 48), r7 = _mm256_loadu_ps(work + i * 8 + 56);
-      transpose8(r0, r1, r2, r3, r4, r5, r6, r7);
-      const __m256 rs[8] = {r0, r1, r2, r3, r4, r5, r6, r7};
-      const __m256 wv = _mm256_loadu_ps(w + i);
-      for (int l = 0; l < 8; ++l) {
-        float* d = y + int64_t(l) * hop + i;
-        _mm256_storeu_ps(d, _mm256_add_ps(_mm256_loadu_ps(d), unfused(_mm256_mul_ps(rs[l], wv))));
-      }
-    }
-    return;
-  }
-#endif
-  for (int l = 0; l < lanes; ++l) {
-    float* dst = y + int64_t(l) * hop;
-    for (int i = 0; i < n_fft; ++i) dst[i] += work[i * L + l] * w[i];
-  }
-}
-
-#ifdef FK_HAVE_AVX_TRANSPOSE
 // Spectrogram -> one group in the packed order of RealFFT::inverse_batch_packed (row 0 =
 // re X0, row 1 = re X(n/2), rows 2k and 2k+1 = Xk), for n_fft a multiple of 8 and 8 lanes. A
 // frame-major frame is in that order already but for its second float (im X0, which the
@@ -699,7 +625,7 @@ bool istft_impl(const StftPlan& p, const cfloat* S, SpecLayout lay, int64_t n_fr
     {
       if (!gather_group<Check>(S, lay, n_fft, t0, lanes, work) && Check) return false;
       p.fft().inverse_batch(work, scale);
-      overlap_add_lanes(work, n_fft, hop, lanes, w, buf);
+      overlap_add_group(work, n_fft, hop, 0, lanes, w, buf);
     }
     const int64_t final_end = g + 1 < G ? base + step : total;
     const int64_t a = std::max<int64_t>(base, pad), b = std::min(final_end, out_end);
