@@ -6,6 +6,7 @@
 #include <limits>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <utility>
 
 #include "dsp/error.hpp"
@@ -404,12 +405,12 @@ inline void divide_by_envelope(const float* in, const double* env, int64_t n, En
   for (; i < n; ++i) out[i] = divide_one(in[i], env[i], fl, floor);
 }
 
-// Per-thread scratch reused across offline calls: a 10 s overlap-add buffer is 2 MB, and a
-// fresh one per call costs page faults and zeroing that show in the benchmarks.
-// pocketfft's own temporary buffer comes from fft_arena (a ScratchScope) instead of the heap.
+// Per-thread scratch reused across offline calls, so that none allocates after the first: the
+// group being transformed, istft's overlap-add window, and an arena for pocketfft's temporary
+// buffers (a ScratchScope).
 struct Scratch {
   AlignedFloats work;
-  std::vector<float> y_full;
+  std::vector<float> y_full;  // istft's overlap-add window
   AlignedFloats fft_arena;
 };
 Scratch& scratch(size_t work_floats, size_t y_floats, size_t fft_bytes = 0) {
@@ -599,11 +600,16 @@ bool istft_impl(const StftPlan& p, const cfloat* S, SpecLayout lay, int64_t n_fr
   const int64_t out_end = pad + ncopy;  // y[i] is sample pad + i of the overlap-add
   const int64_t span = int64_t(L - 1) * hop + n_fft, step = int64_t(L) * hop;
   const int64_t keep = n_fft - hop;  // partial sums the next group adds to
+  // pocketfft's temporary buffer from a per-thread arena rather than malloc on every group,
+  // up to plans of n_fft 4096 (1 MB of arena); bigger ones keep allocating, as they did.
+  const size_t fft_bytes = p.fft().scratch_bytes();
+  const bool use_arena = fft_bytes <= (size_t(1) << 20);
   Scratch& sc = scratch(static_cast<size_t>(n_fft) * L, static_cast<size_t>(span),
-                        p.fft().scratch_bytes());
+                        use_arena ? fft_bytes : 0);
   float* buf = sc.y_full.data();  // buf[i] is sample base + i
   float* work = sc.work.data();
-  ScratchScope arena(sc.fft_arena.data(), sc.fft_arena.size() * sizeof(float));
+  std::optional<ScratchScope> arena;
+  if (use_arena) arena.emplace(sc.fft_arena.data(), fft_bytes);
   const float scale = 1.0f / n_fft;
   const float* w = p.window().data();
   const int64_t G = p.groups(n_frames);
