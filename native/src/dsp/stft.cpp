@@ -589,7 +589,9 @@ namespace {
 // (L - 1) * hop + n_fft samples: once a group is added, every sample before the next group's
 // first frame is final, so it is normalised into y straight away, while in cache, and the
 // window slides on. The same sums in the same order as adding everything into a whole-length
-// buffer first, so the same bits. Returns false when Check finds a NaN or Inf in S.
+// buffer first, so the same bits. Where packed_inverse(), the transform and overlap-add are
+// synthesise_group's too, so a spectrogram gives the same samples through either. Returns
+// false when Check finds a NaN or Inf in S.
 template <bool Check>
 bool istft_impl(const StftPlan& p, const cfloat* S, SpecLayout lay, int64_t n_frames, float* y,
                 int64_t length, EnvelopeFloor floor) {
