@@ -131,3 +131,26 @@ def test_stft_accepts_the_shortest_signal():
     x = audio(n, seed=11)
     S = dsp.stft(x)
     np.testing.assert_allclose(S, torch_stft(x, N_FFT, HOP), rtol=0, atol=ATOL)
+
+
+@pytest.mark.parametrize("layout", ["frame-major", "bin-major", "strided", "reversed"])
+def test_istft_names_every_nan_and_inf(layout):
+    # istft looks for NaN and Inf while it reads the spectrogram (one pass over it, not two):
+    # each must still be found and named wherever it is, the imaginary parts of the DC and
+    # Nyquist bins (which the inverse ignores) and the frames of a partial last group included.
+    x = audio(5000, seed=5)
+    S = dsp.stft(x)  # 20 frames: groups of 8, 8 and 4
+    nb, F = S.shape
+    views = {"frame-major": np.asfortranarray, "bin-major": np.ascontiguousarray,
+             "strided": lambda a: np.repeat(a, 2, axis=1)[:, ::2],
+             "reversed": lambda a: np.asfortranarray(a[:, ::-1])[:, ::-1]}
+    make = views[layout]
+    ref = dsp.istft(S, length=len(x))
+    np.testing.assert_array_equal(dsp.istft(make(S), length=len(x)), ref)
+    for bad, word in [(np.nan, "NaN"), (np.inf, "Inf"), (-np.inf, "Inf")]:
+        for k, t, imag in [(0, 0, True), (nb - 1, F - 1, True), (0, 5, False), (nb - 1, 3, False),
+                           (1, 16, False), (nb // 2, 7, True), (nb - 3, 17, True), (nb - 2, F - 1, False)]:
+            Z = S.copy()
+            Z[k, t] = complex(Z[k, t].real, bad) if imag else complex(bad, Z[k, t].imag)
+            with pytest.raises(dsp.DSPError, match=f"{word}.*frame"):
+                dsp.istft(make(Z), length=len(x))

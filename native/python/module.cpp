@@ -197,27 +197,36 @@ PYBIND11_MODULE(_core, m) {
                                                  " needs " + std::to_string(n_fft / 2 + 1));
         if (F < 1) throw Error(Status::Empty, "spectrogram has zero frames");
         const SpecLayout lay = layout_of(S);
-        // Real and imaginary parts checked as a float spectrogram of 2*bins rows.
-        if (lay.bin == 1 || lay.frame == 1) {
-          const bool fm = lay.bin == 1;
-          validate_spectrogram(reinterpret_cast<const float*>(S.data()), fm ? 2 * bins : bins,
-                               fm ? F : 2 * F, fm ? 1 : 2 * lay.bin, fm ? 2 * lay.frame : 1,
-                               true, "spectrogram");
-        } else {
-          for (int64_t k = 0; k < bins; ++k)
-            for (int64_t t = 0; t < F; ++t) {
-              const std::complex<float> v = S.data()[k * lay.bin + t * lay.frame];
-              if (!std::isfinite(v.real()) || !std::isfinite(v.imag()))
-                throw Error(Status::NonFinite, "spectrogram contains NaN or Inf at (bin " +
-                                                   std::to_string(k) + ", frame " + std::to_string(t) + ")");
-            }
-        }
+        const bool fm = lay.bin == 1, contiguous = fm || lay.frame == 1;
+        // Real and imaginary parts as a float spectrogram of 2*bins rows (or 2*frames columns).
+        const int64_t rows = fm ? 2 * bins : bins, cols = fm ? F : 2 * F;
+        if (contiguous && rows * cols > kMaxSpectrogramValues)
+          throw Error(Status::InvalidArgument, "spectrogram is too large (" + std::to_string(rows) +
+                                                   " x " + std::to_string(cols) + " values)");
         const int64_t len = resolve_length(length, F, hop);
         auto plan = get_stft_plan(n_fft, hop);
         farray y(static_cast<py::ssize_t>(len));
+        bool finite;
         {
           py::gil_scoped_release nogil;
-          plan->istft(S.data(), lay, F, y.mutable_data(), len);
+          // NaN and Inf are looked for while the transform reads S: one pass over it, not two.
+          finite = plan->istft_checked(S.data(), lay, F, y.mutable_data(), len);
+        }
+        if (!finite) {  // find and name the first offender
+          if (contiguous) {
+            validate_spectrogram(reinterpret_cast<const float*>(S.data()), rows, cols,
+                                 fm ? 1 : 2 * lay.bin, fm ? 2 * lay.frame : 1, true, "spectrogram");
+          } else {
+            for (int64_t k = 0; k < bins; ++k)
+              for (int64_t t = 0; t < F; ++t) {
+                const std::complex<float> v = S.data()[k * lay.bin + t * lay.frame];
+                if (!std::isfinite(v.real()) || !std::isfinite(v.imag()))
+                  throw Error(Status::NonFinite, "spectrogram contains NaN or Inf at (bin " +
+                                                     std::to_string(k) + ", frame " +
+                                                     std::to_string(t) + ")");
+              }
+          }
+          throw Error(Status::NonFinite, "spectrogram contains NaN or Inf");
         }
         return y;
       },

@@ -120,6 +120,45 @@ void test_batch_fft_matches_single() {
   }
 }
 
+// The packed inverse (half-size complex transforms) against the single-frame real inverse, in
+// both input orders, for powers of two, other multiples of 4 (pocketfft's other radices and
+// Bluestein for n/4 = 53) and the smallest sizes, where k = n/4 pairs with itself.
+void test_packed_inverse_matches_single() {
+  const int L = dsp::fft_lanes();
+  for (int n : {1024, 2048, 512, 64, 1000, 48, 212, 12, 8, 4}) {
+    dsp::RealFFT fft(n);
+    CHECK(fft.packed());
+    Lcg rng{static_cast<uint64_t>(n) + 17};
+    std::vector<std::vector<float>> spec(L, std::vector<float>(n));  // FFTPACK order
+    for (auto& s : spec)
+      for (float& v : s) v = rng.next();
+    for (const bool fftpack : {false, true}) {
+      dsp::AlignedFloats batch(static_cast<size_t>(n) * L);
+      for (int l = 0; l < L; ++l) {
+        const std::vector<float>& s = spec[l];
+        for (int r = 0; r < n; ++r) {
+          // packed: re X0, re X(n/2), re X1, im X1, ...; FFTPACK: re X0, re X1, im X1, ..., re X(n/2)
+          const float v = fftpack ? s[r] : r == 0 ? s[0] : r == 1 ? s[n - 1] : s[r - 1];
+          batch[static_cast<size_t>(r) * L + l] = v;
+        }
+      }
+      const float scale = 1.0f / n;
+      fft.inverse_batch_packed(batch.data(), scale, fftpack);
+      for (int l = 0; l < L; ++l) {
+        std::vector<float> ref = spec[l], got(n);
+        fft.inverse(ref.data(), scale);
+        for (int j = 0; j < n; ++j) got[j] = batch[static_cast<size_t>(fft.packed_row(j)) * L + l];
+        const double e = rel_err(got, ref);
+        if (e > 1e-5)
+          std::fprintf(stderr, "inverse_batch_packed n=%d fftpack=%d lane %d: rel err %g\n", n,
+                       int(fftpack), l, e);
+        CHECK(e <= 1e-5);
+      }
+    }
+  }
+  CHECK(!dsp::RealFFT(30).packed());
+}
+
 void test_stft_roundtrip() {
   struct Case { int n_fft, hop; int64_t n; };
   const Case cases[] = {{1024, 256, 48000}, {1024, 256, 48001}, {1024, 256, 1000},
@@ -155,6 +194,110 @@ void test_stft_roundtrip() {
   std::vector<float> x(512, 0.0f);
   std::vector<dsp::cfloat> S(static_cast<size_t>(plan.bins()) * 3);
   CHECK(status_of([&] { plan.stft(x.data(), 512, S.data()); }) == Status::InvalidArgument);
+}
+
+// istft's gathers (frame-major 8x8 transposes, bin-major splits, any strides) and overlap-adds
+// (whole and partial groups, the window sliding between groups) against a plain per-frame
+// reference, for every partial-group size and for output lengths that stop early or run past
+// the signal. istft_checked gives the same bits and finds a NaN or Inf wherever it is, also in
+// the imaginary parts of the DC and Nyquist bins, which the inverse never reads otherwise.
+void test_istft_paths() {
+  struct Case { int n_fft, hop; };
+  for (const Case c : {Case{64, 16}, Case{1024, 256}, Case{48, 20}, Case{1000, 250}, Case{36, 9}}) {
+    dsp::StftPlan plan(c.n_fft, c.hop);
+    dsp::RealFFT fft(c.n_fft);
+    const int nb = plan.bins(), n = c.n_fft;
+    const std::vector<float>& w = plan.window();
+    for (int64_t F = 1; F <= 26; F += (c.n_fft > 64 ? 5 : 1)) {
+      Lcg rng{static_cast<uint64_t>(F * 131 + n)};
+      const int64_t gap = 3;  // frame-major with room between frames
+      std::vector<dsp::cfloat> fm(static_cast<size_t>((nb + gap) * F)), bm(static_cast<size_t>(nb * F)),
+          st(static_cast<size_t>(2 * nb * F));
+      for (int64_t t = 0; t < F; ++t)
+        for (int k = 0; k < nb; ++k) {
+          const dsp::cfloat v(0.1f * rng.next(), 0.1f * rng.next());
+          fm[t * (nb + gap) + k] = v;
+          bm[k * F + t] = v;
+          st[k * 2 * F + 2 * t] = v;
+        }
+      const dsp::SpecLayout lay_fm{1, nb + gap}, lay_bm = dsp::SpecLayout::bin_major(F),
+                            lay_st{2 * F, 2};
+      // Reference: one frame at a time, in double where it sums.
+      const int64_t total = n + int64_t(c.hop) * (F - 1);
+      std::vector<double> acc(static_cast<size_t>(total), 0.0), env(static_cast<size_t>(total), 0.0);
+      std::vector<float> frame(n);
+      for (int64_t t = 0; t < F; ++t) {
+        const dsp::cfloat* col = &bm[t];
+        frame[0] = col[0].real();
+        for (int k = 1; k < nb - 1; ++k) {
+          frame[2 * k - 1] = col[k * F].real();
+          frame[2 * k] = col[k * F].imag();
+        }
+        frame[n - 1] = col[(nb - 1) * F].real();
+        fft.inverse(frame.data(), 1.0f / n);
+        for (int i = 0; i < n; ++i) {
+          acc[t * c.hop + i] += double(frame[i]) * w[i];
+          env[t * c.hop + i] += double(w[i]) * w[i];
+        }
+      }
+      const int64_t full = dsp::istft_default_length(F, c.hop);
+      for (const int64_t length : {full, full / 3, total + 50, int64_t(0)}) {
+        std::vector<float> y_fm(length), y_bm(length), y_st(length), y_ck(length);
+        plan.istft(fm.data(), lay_fm, F, y_fm.data(), length);
+        plan.istft(bm.data(), lay_bm, F, y_bm.data(), length);
+        plan.istft(st.data(), lay_st, F, y_st.data(), length);
+        CHECK(y_fm == y_bm);
+        CHECK(y_fm == y_st);
+        for (const auto& [S, lay] : {std::pair{fm.data(), lay_fm}, std::pair{bm.data(), lay_bm},
+                                     std::pair{st.data(), lay_st}}) {
+          std::fill(y_ck.begin(), y_ck.end(), 7.0f);
+          CHECK(plan.istft_checked(S, lay, F, y_ck.data(), length));
+          CHECK(y_ck == y_fm);
+        }
+        double err = 0.0;
+        for (int64_t i = 0; i < length; ++i) {
+          const int64_t j = i + n / 2;
+          if (j >= total || env[j] <= 1e-11) {  // nothing there: exactly zero
+            err = std::max(err, std::fabs(double(y_fm[i])));
+            continue;
+          }
+          // Where the envelope is small the division magnifies rounding: compare the sums.
+          err = std::max(err, std::fabs(acc[j] / env[j] - y_fm[i]) * std::min(1.0, env[j]));
+        }
+        if (err > 1e-6)
+          std::fprintf(stderr, "istft n_fft=%d hop=%d F=%lld length=%lld: max err %g\n", n, c.hop,
+                       static_cast<long long>(F), static_cast<long long>(length), err);
+        CHECK(err <= 1e-6);
+      }
+      // One NaN or Inf, in either part, anywhere: every layout's check finds it.
+      std::vector<float> y(static_cast<size_t>(full));
+      for (const float bad : {std::nanf(""), INFINITY, -INFINITY})
+        for (const int k : {0, 1, nb / 2, nb - 2, nb - 1})
+          for (const int64_t t : {int64_t(0), F / 2, F - 1})
+            for (const bool imag : {false, true}) {
+              auto poke = [&](dsp::cfloat& v) {
+                const dsp::cfloat old = v;
+                v = imag ? dsp::cfloat(old.real(), bad) : dsp::cfloat(bad, old.imag());
+                return old;
+              };
+              dsp::cfloat& a = fm[t * (nb + gap) + k];
+              dsp::cfloat& b = bm[k * F + t];
+              dsp::cfloat& d = st[k * 2 * F + 2 * t];
+              const dsp::cfloat keep = poke(a);
+              poke(b);
+              poke(d);
+              CHECK(!plan.istft_checked(fm.data(), lay_fm, F, y.data(), full));
+              CHECK(!plan.istft_checked(bm.data(), lay_bm, F, y.data(), full));
+              CHECK(!plan.istft_checked(st.data(), lay_st, F, y.data(), full));
+              a = b = d = keep;
+            }
+      // A NaN in the gap between frames is not part of the spectrogram.
+      if (F > 1) {
+        fm[nb + 1] = dsp::cfloat(std::nanf(""), 0.0f);
+        CHECK(plan.istft_checked(fm.data(), lay_fm, F, y.data(), full));
+      }
+    }
+  }
 }
 
 void test_stft_peak_at_bin() {
@@ -364,7 +507,9 @@ void test_validate_fft_params() {
 
 int main() {
   test_batch_fft_matches_single();
+  test_packed_inverse_matches_single();
   test_stft_roundtrip();
+  test_istft_paths();
   test_stft_peak_at_bin();
   test_mel_filterbank();
   test_synthesizer();

@@ -13,6 +13,8 @@ import numpy as np
 from . import _core
 from ._core import DSPError
 
+_COMPLEX64 = np.dtype(np.complex64)  # numpy's native-order dtypes are singletons
+
 __all__ = [
     "DSPError",
     "stft",
@@ -77,10 +79,12 @@ def istft(S, n_fft: int = 1024, hop: int = 256, length: Optional[int] = None) ->
     S: complex ``(n_fft // 2 + 1, frames)`` -> float32 ``(length,)``, by default
     ``hop * (frames - 1)`` samples.
     """
-    a = np.asarray(S)
-    if not np.iscomplexobj(a):
-        raise DSPError(f"spectrogram must be complex, got dtype {a.dtype}")
-    return _core.istft(a.astype(np.complex64, copy=False), n_fft, hop, length)
+    if type(S) is not np.ndarray or S.dtype is not _COMPLEX64:  # else as it is: ~0.5 us less
+        a = np.asarray(S)
+        if not np.iscomplexobj(a):
+            raise DSPError(f"spectrogram must be complex, got dtype {a.dtype}")
+        S = a.astype(np.complex64, copy=False)
+    return _core.istft(S, n_fft, hop, length)
 
 
 def mel_filterbank(sr: float, n_fft: int, n_mels: int, fmin: float = 0.0,

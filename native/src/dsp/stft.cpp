@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <utility>
 
 #include "dsp/error.hpp"
@@ -59,6 +61,9 @@ StftPlan::StftPlan(int n_fft, int hop) : n_fft_(n_fft), hop_(hop), fft_(n_fft) {
   double env_end = 0.0;
   for (int i = n_fft / 2 + hop - 1; i < n_fft; i += hop) env_end += double(window_[i]) * window_[i];
   synthesis_floor_ = static_cast<float>(std::max(0.5 * env_end, 1e-3 * min_env));
+#ifdef FK_HAVE_AVX_TRANSPOSE
+  packed_inverse_ = fft_lanes() == 8 && n_fft % 8 == 0 && fft_.packed();
+#endif
 }
 
 int64_t StftPlan::groups(int64_t n_frames) const {
@@ -151,50 +156,207 @@ inline void scatter_group(const float* work, int n_fft, int64_t t0, int lanes, c
   }
 }
 
-// Spectrogram (any layout) -> one group of interleaved half-complex frames.
-inline void gather_group(const cfloat* S, SpecLayout lay, int n_fft, int64_t t0, int lanes,
-                         float* work) {
+// A value that is neither NaN nor Inf.
+inline bool finite_value(float v) { return std::fabs(v) <= std::numeric_limits<float>::max(); }
+
+// Spectrogram (any layout) -> one group of interleaved half-complex frames, through 8x8
+// transposes where the layout allows (frame-major: also a partial group). When Check, it also
+// tests every value it reads for NaN and Inf (both parts of every bin, the imaginary parts the
+// half-complex layout drops included), so the input is read once instead of twice; it returns
+// false when it finds one. Lanes past `lanes` hold a copy of the last frame or zeros; their
+// transforms are never added.
+template <bool Check>
+inline bool gather_group(const cfloat* S, SpecLayout lay, int n_fft, int64_t t0, int lanes,
+                               float* work) {
   const int L = fft_lanes(), nb = n_fft / 2 + 1;
-  if (lanes < L) std::memset(work, 0, sizeof(float) * n_fft * L);
-  if (lay.frame == 1) {  // bin-major: the lanes of one bin are adjacent
-    for (int l = 0; l < lanes; ++l) work[l] = S[t0 + l].real();
-    for (int k = 1; k < nb - 1; ++k) {
-      const cfloat* row = S + k * lay.bin + t0;
-      float* re = work + (2 * k - 1) * L;
-      for (int l = 0; l < lanes; ++l) {
-        re[l] = row[l].real();
-        re[L + l] = row[l].imag();
+  bool ok = true;
+#ifdef FK_HAVE_AVX_TRANSPOSE
+  // x - x is 0 for a finite x and NaN for NaN or Inf; OR-ing those keeps a NaN's bits.
+  auto nonfinite_bits = [](__m256 a, __m256 b) {
+    return _mm256_or_ps(_mm256_sub_ps(a, a), _mm256_sub_ps(b, b));
+  };
+  if (L == 8 && lay.bin == 1) {  // frame-major: transpose 8x8 blocks
+    const float* rows[8];
+    for (int l = 0; l < 8; ++l)
+      rows[l] = reinterpret_cast<const float*>(S + (t0 + std::min(l, lanes - 1)) * lay.frame);
+    __m256 bad = _mm256_setzero_ps();
+    int r = 1;
+    for (; r + 8 <= n_fft - 1; r += 8) {
+      __m256 r0 = _mm256_loadu_ps(rows[0] + r + 1), r1 = _mm256_loadu_ps(rows[1] + r + 1);
+      __m256 r2 = _mm256_loadu_ps(rows[2] + r + 1), r3 = _mm256_loadu_ps(rows[3] + r + 1);
+      __m256 r4 = _mm256_loadu_ps(rows[4] + r + 1), r5 = _mm256_loadu_ps(rows[5] + r + 1);
+      __m256 r6 = _mm256_loadu_ps(rows[6] + r + 1), r7 = _mm256_loadu_ps(rows[7] + r + 1);
+      if (Check)
+        bad = _mm256_or_ps(bad, _mm256_or_ps(_mm256_or_ps(nonfinite_bits(r0, r1), nonfinite_bits(r2, r3)),
+                                             _mm256_or_ps(nonfinite_bits(r4, r5), nonfinite_bits(r6, r7))));
+      transpose8(r0, r1, r2, r3, r4, r5, r6, r7);
+      float* dst = work + r * 8;
+      _mm256_storeu_ps(dst + 0, r0);
+      _mm256_storeu_ps(dst + 8, r1);
+      _mm256_storeu_ps(dst + 16, r2);
+      _mm256_storeu_ps(dst + 24, r3);
+      _mm256_storeu_ps(dst + 32, r4);
+      _mm256_storeu_ps(dst + 40, r5);
+      _mm256_storeu_ps(dst + 48, r6);
+      _mm256_storeu_ps(dst + 56, r7);
+    }
+    for (int l = 0; l < 8; ++l) {
+      const float* row = rows[l];
+      for (int q = r; q <= n_fft - 2; ++q) work[q * 8 + l] = row[q + 1];
+      work[l] = row[0];
+      work[(n_fft - 1) * 8 + l] = row[n_fft];
+      if (Check && l < lanes) {
+        bool f = finite_value(row[0]) & finite_value(row[1]) & finite_value(row[n_fft]) &
+                 finite_value(row[n_fft + 1]);
+        for (int q = r; q <= n_fft - 2; ++q) f &= finite_value(row[q + 1]);
+        ok &= f;
       }
     }
-    const cfloat* last = S + (nb - 1) * lay.bin + t0;
-    for (int l = 0; l < lanes; ++l) work[(n_fft - 1) * L + l] = last[l].real();
-    return;
+    if (Check) ok &= _mm256_movemask_ps(_mm256_cmp_ps(bad, bad, _CMP_UNORD_Q)) == 0;
+    return ok;
   }
-#ifdef FK_HAVE_AVX_TRANSPOSE
-  if (L == 8 && lanes == 8 && lay.bin == 1) {  // frame-major: transpose 8x8 blocks
-    const float* rows[8];
-    for (int l = 0; l < 8; ++l) rows[l] = reinterpret_cast<const float*>(S + (t0 + l) * lay.frame);
-    int r = 1;
-    for (; r + 8 <= n_fft - 1; r += 8) rows_to_lanes(rows, r + 1, work + r * 8, nullptr);
-    for (int l = 0; l < 8; ++l) {
-      for (int q = r; q <= n_fft - 2; ++q) work[q * 8 + l] = rows[l][q + 1];
-      work[l] = rows[l][0];
-      work[(n_fft - 1) * 8 + l] = rows[l][n_fft];
+  if (L == 8 && lay.frame == 1 && lanes == 8) {  // bin-major: split each bin's 8 values
+    __m256 bad = _mm256_setzero_ps();
+    for (int k = 0; k < nb; ++k) {
+      const float* p = reinterpret_cast<const float*>(S + k * lay.bin + t0);
+      const __m256 a = _mm256_loadu_ps(p), b = _mm256_loadu_ps(p + 8);  // re0 im0 re1 ... im7
+      if (Check) bad = _mm256_or_ps(bad, nonfinite_bits(a, b));
+      const __m256 lo = _mm256_permute2f128_ps(a, b, 0x20), hi = _mm256_permute2f128_ps(a, b, 0x31);
+      const __m256 re = _mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(2, 0, 2, 0));
+      float* dst = k == 0 ? work : k == nb - 1 ? work + (n_fft - 1) * 8 : work + (2 * k - 1) * 8;
+      _mm256_storeu_ps(dst, re);
+      if (k > 0 && k < nb - 1) _mm256_storeu_ps(dst + 8, _mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(3, 1, 3, 1)));
     }
-    return;
+    if (Check) ok &= _mm256_movemask_ps(_mm256_cmp_ps(bad, bad, _CMP_UNORD_Q)) == 0;
+    return ok;
   }
 #endif
-  for (int l = 0; l < lanes; ++l) {  // frame-major or strided: walk each frame
+  if (lanes < L) std::memset(work, 0, sizeof(float) * n_fft * L);
+  for (int l = 0; l < lanes; ++l) {  // any layout: walk each frame
     const cfloat* col = S + (t0 + l) * lay.frame;
-    work[l] = col[0].real();
-    for (int k = 1; k < nb - 1; ++k) {
+    bool f = true;
+    for (int k = 0; k < nb; ++k) {
       const cfloat v = col[k * lay.bin];
-      work[(2 * k - 1) * L + l] = v.real();
-      work[2 * k * L + l] = v.imag();
+      if (Check) f &= finite_value(v.real()) & finite_value(v.imag());
+      if (k == 0) {
+        work[l] = v.real();
+      } else if (k == nb - 1) {
+        work[(n_fft - 1) * L + l] = v.real();
+      } else {
+        work[(2 * k - 1) * L + l] = v.real();
+        work[2 * k * L + l] = v.imag();
+      }
     }
-    work[(n_fft - 1) * L + l] = col[(nb - 1) * lay.bin].real();
+    ok &= f;
+  }
+  return ok;
+}
+
+#ifdef FK_HAVE_AVX_TRANSPOSE
+// Spectrogram -> one group in the packed order of RealFFT::inverse_batch_packed (row 0 =
+// re X0, row 1 = re X(n/2), rows 2k and 2k+1 = Xk), for n_fft a multiple of 8 and 8 lanes. A
+// frame-major frame is in that order already but for its second float (im X0, which the
+// inverse ignores), so its gather is plain 8x8 transposes. The NaN/Inf check (Check) and the
+// lanes past `lanes` are as in gather_group.
+template <bool Check>
+inline bool gather_packed(const cfloat* S, SpecLayout lay, int n_fft, int64_t t0, int lanes,
+                          float* work) {
+  const int nb = n_fft / 2 + 1;
+  auto nonfinite_bits = [](__m256 a, __m256 b) {
+    return _mm256_or_ps(_mm256_sub_ps(a, a), _mm256_sub_ps(b, b));
+  };
+  bool ok = true;
+  __m256 bad = _mm256_setzero_ps();
+  if (lay.bin == 1) {  // frame-major
+    const float* rows[8];
+    for (int l = 0; l < 8; ++l)
+      rows[l] = reinterpret_cast<const float*>(S + (t0 + std::min(l, lanes - 1)) * lay.frame);
+    for (int r = 0; r < n_fft; r += 8) {
+      __m256 r0 = _mm256_loadu_ps(rows[0] + r), r1 = _mm256_loadu_ps(rows[1] + r);
+      __m256 r2 = _mm256_loadu_ps(rows[2] + r), r3 = _mm256_loadu_ps(rows[3] + r);
+      __m256 r4 = _mm256_loadu_ps(rows[4] + r), r5 = _mm256_loadu_ps(rows[5] + r);
+      __m256 r6 = _mm256_loadu_ps(rows[6] + r), r7 = _mm256_loadu_ps(rows[7] + r);
+      if (Check)
+        bad = _mm256_or_ps(bad, _mm256_or_ps(_mm256_or_ps(nonfinite_bits(r0, r1), nonfinite_bits(r2, r3)),
+                                             _mm256_or_ps(nonfinite_bits(r4, r5), nonfinite_bits(r6, r7))));
+      transpose8(r0, r1, r2, r3, r4, r5, r6, r7);
+      float* dst = work + r * 8;
+      _mm256_storeu_ps(dst + 0, r0);
+      _mm256_storeu_ps(dst + 8, r1);
+      _mm256_storeu_ps(dst + 16, r2);
+      _mm256_storeu_ps(dst + 24, r3);
+      _mm256_storeu_ps(dst + 32, r4);
+      _mm256_storeu_ps(dst + 40, r5);
+      _mm256_storeu_ps(dst + 48, r6);
+      _mm256_storeu_ps(dst + 56, r7);
+    }
+    for (int l = 0; l < 8; ++l) {
+      work[8 + l] = rows[l][n_fft];  // re X(n/2) over im X0
+      if (Check && l < lanes) ok &= finite_value(rows[l][n_fft]) & finite_value(rows[l][n_fft + 1]);
+    }
+  } else if (lay.frame == 1 && lanes == 8) {  // bin-major: split each bin's 8 values
+    for (int k = 0; k < nb; ++k) {
+      const float* p = reinterpret_cast<const float*>(S + k * lay.bin + t0);
+      const __m256 a = _mm256_loadu_ps(p), b = _mm256_loadu_ps(p + 8);  // re0 im0 re1 ... im7
+      if (Check) bad = _mm256_or_ps(bad, nonfinite_bits(a, b));
+      const __m256 lo = _mm256_permute2f128_ps(a, b, 0x20), hi = _mm256_permute2f128_ps(a, b, 0x31);
+      const __m256 re = _mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(2, 0, 2, 0));
+      if (k == 0 || k == nb - 1) {
+        _mm256_storeu_ps(work + (k == 0 ? 0 : 8), re);
+      } else {
+        _mm256_storeu_ps(work + 2 * k * 8, re);
+        _mm256_storeu_ps(work + 2 * k * 8 + 8, _mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(3, 1, 3, 1)));
+      }
+    }
+  } else {  // any layout: walk each frame
+    if (lanes < 8) std::memset(work, 0, sizeof(float) * n_fft * 8);
+    for (int l = 0; l < lanes; ++l) {
+      const cfloat* col = S + (t0 + l) * lay.frame;
+      bool f = true;
+      for (int k = 0; k < nb; ++k) {
+        const cfloat v = col[k * lay.bin];
+        if (Check) f &= finite_value(v.real()) & finite_value(v.imag());
+        if (k == 0 || k == nb - 1) {
+          work[(k == 0 ? 0 : 8) + l] = v.real();
+        } else {
+          work[2 * k * 8 + l] = v.real();
+          work[2 * k * 8 + 8 + l] = v.imag();
+        }
+      }
+      ok &= f;
+    }
+  }
+  if (Check) ok &= _mm256_movemask_ps(_mm256_cmp_ps(bad, bad, _CMP_UNORD_Q)) == 0;
+  return ok;
+}
+
+// The windowed overlap-add of the first `lanes` frames of a group that
+// RealFFT::inverse_batch_packed transformed (samples 4q, 4q+1 in rows 2q, 2q+1; 4q+2, 4q+3 in
+// rows n/2 + 2q, n/2 + 2q + 1), frame l at y + l*hop, 8 samples of every frame at a time.
+inline void overlap_add_packed(const float* work, int n_fft, int hop, int lanes, const float* w,
+                               float* y) {
+  const int half = n_fft / 2;
+  for (int i = 0; i < n_fft; i += 8) {
+    const float* a = work + (i / 2) * 8;
+    const float* b = work + (half + i / 2) * 8;
+    __m256 r0 = _mm256_loadu_ps(a), r1 = _mm256_loadu_ps(a + 8);
+    __m256 r2 = _mm256_loadu_ps(b), r3 = _mm256_loadu_ps(b + 8);
+    __m256 r4 = _mm256_loadu_ps(a + 16), r5 = _mm256_loadu_ps(a + 24);
+    __m256 r6 = _mm256_loadu_ps(b + 16), r7 = _mm256_loadu_ps(b + 24);
+    transpose8(r0, r1, r2, r3, r4, r5, r6, r7);
+    const __m256 rs[8] = {r0, r1, r2, r3, r4, r5, r6, r7};
+    const __m256 wv = _mm256_loadu_ps(w + i);
+    for (int l = 0; l < lanes; ++l) {
+      float* d = y + int64_t(l) * hop + i;
+#ifdef __FMA__
+      _mm256_storeu_ps(d, _mm256_fmadd_ps(rs[l], wv, _mm256_loadu_ps(d)));
+#else
+      _mm256_storeu_ps(d, _mm256_add_ps(_mm256_loadu_ps(d), _mm256_mul_ps(rs[l], wv)));
+#endif
+    }
   }
 }
+#endif
 
 // Inverse-transformed group -> windowed overlap-add into y (frame t at t*hop - y0).
 inline void overlap_add_group(const float* work, int n_fft, int hop, int64_t t0, int lanes,
@@ -214,16 +376,49 @@ inline void overlap_add_group(const float* work, int n_fft, int hop, int64_t t0,
   }
 }
 
-// Per-thread scratch reused across offline calls: a 10 s overlap-add buffer is 2 MB, and a
-// fresh one per call costs page faults and zeroing that show in the benchmarks.
+// One sample divided by the window-sum envelope s, in double, under the floor rule.
+inline float divide_one(float x, double s, EnvelopeFloor fl, double floor) {
+  return fl == EnvelopeFloor::Exact ? (s > floor ? static_cast<float>(x / s) : 0.0f)
+                                    : static_cast<float>(x / std::max(s, floor));
+}
+
+// divide_one over n samples (in may equal out). The AVX loop does the same IEEE double
+// divisions and roundings four at a time, so the same bits.
+inline void divide_by_envelope(const float* in, const double* env, int64_t n, EnvelopeFloor fl,
+                               double floor, float* out) {
+  int64_t i = 0;
+#ifdef __AVX__
+  const __m256d fv = _mm256_set1_pd(floor);
+  if (fl == EnvelopeFloor::Exact) {
+    for (; i + 4 <= n; i += 4) {
+      const __m256d x = _mm256_cvtps_pd(_mm_loadu_ps(in + i)), s = _mm256_loadu_pd(env + i);
+      const __m256d keep = _mm256_cmp_pd(s, fv, _CMP_GT_OQ);
+      _mm_storeu_ps(out + i, _mm256_cvtpd_ps(_mm256_and_pd(_mm256_div_pd(x, s), keep)));
+    }
+  } else {
+    for (; i + 4 <= n; i += 4) {
+      const __m256d x = _mm256_cvtps_pd(_mm_loadu_ps(in + i)), s = _mm256_loadu_pd(env + i);
+      _mm_storeu_ps(out + i, _mm256_cvtpd_ps(_mm256_div_pd(x, _mm256_max_pd(s, fv))));
+    }
+  }
+#endif
+  for (; i < n; ++i) out[i] = divide_one(in[i], env[i], fl, floor);
+}
+
+// Per-thread scratch reused across offline calls, so that none allocates after the first: the
+// group being transformed, istft's overlap-add window, and an arena for pocketfft's temporary
+// buffers (a ScratchScope).
 struct Scratch {
   AlignedFloats work;
-  std::vector<float> y_full;
+  std::vector<float> y_full;  // istft's overlap-add window
+  AlignedFloats fft_arena;
 };
-Scratch& scratch(size_t work_floats, size_t y_floats) {
+Scratch& scratch(size_t work_floats, size_t y_floats, size_t fft_bytes = 0) {
   thread_local Scratch s;
   if (s.work.size() < work_floats) s.work.resize(work_floats);
   if (s.y_full.size() < y_floats) s.y_full.resize(y_floats);
+  const size_t arena_floats = (fft_bytes + sizeof(float) - 1) / sizeof(float);
+  if (s.fft_arena.size() < arena_floats) s.fft_arena.resize(arena_floats);
   return s;
 }
 
@@ -255,8 +450,15 @@ void StftPlan::synthesise_group(float* work, int64_t n_frames, int64_t g, float*
 void StftPlan::synthesise_group_at(float* work, int64_t n_frames, int64_t g, float* y,
                                    int64_t y0) const {
   const int L = fft_lanes();
-  fft_.inverse_batch(work, 1.0f / n_fft_);
   const int lanes = static_cast<int>(std::min<int64_t>(L, n_frames - g * L));
+#ifdef FK_HAVE_AVX_TRANSPOSE
+  if (packed_inverse()) {  // the same transform and overlap-add as istft's, so the same bits
+    fft_.inverse_batch_packed(work, 1.0f / n_fft_, true);
+    overlap_add_packed(work, n_fft_, hop_, lanes, window_.data(), y + (g * L * hop_ - y0));
+    return;
+  }
+#endif
+  fft_.inverse_batch(work, 1.0f / n_fft_);
   overlap_add_group(work, n_fft_, hop_, g * L, lanes, window_.data(), y, y0);
 }
 
@@ -309,22 +511,48 @@ void StftPlan::normalise_span(const float* in, int64_t n_frames, EnvelopeFloor f
   // Interior [lo, hi]: every frame offset congruent to j mod hop is present.
   const int64_t lo = n_fft_ - 1, hi = hop_ * (n_frames - 1);
   if (edges && edges->n_frames != n_frames) edges = nullptr;
-  auto direct = [&](int64_t j) {
-    double s;
-    if (edges && j < static_cast<int64_t>(edges->head.size()))
-      s = edges->head[j];
-    else if (edges && j >= edges->tail_from &&
-             j - edges->tail_from < static_cast<int64_t>(edges->tail.size()))
-      s = edges->tail[j - edges->tail_from];
-    else
-      s = envelope_edge(j, n_frames);
-    out[j - from] = fl == EnvelopeFloor::Exact
-                        ? (s > floor ? static_cast<float>(in[j - from] / s) : 0.0f)
-                        : static_cast<float>(in[j - from] / std::max(s, floor));
+  const bool tables = n_frames >= edge_table_frames_;
+  // Samples [a, b) outside the interior. The envelope there comes from `edges`, else from the
+  // plan's tables, else is summed per sample (envelope_edge's choice); runs that read a table
+  // are divided four at a time.
+  auto edge_run = [&](int64_t a, int64_t b) {
+    while (a < b) {
+      const double* env = nullptr;
+      int64_t stop = b;
+      if (edges) {
+        const int64_t nh = static_cast<int64_t>(edges->head.size());
+        const int64_t tf = edges->tail_from, nt = static_cast<int64_t>(edges->tail.size());
+        if (a < nh) {
+          env = edges->head.data() + a;
+          stop = std::min(b, nh);
+        } else if (a >= tf && a - tf < nt) {
+          env = edges->tail.data() + (a - tf);
+          stop = std::min(b, tf + nt);
+        }
+      } else if (tables && a < n_fft_ - 1) {
+        env = head_env_.data() + a;
+        stop = std::min<int64_t>(b, n_fft_ - 1);
+      } else if (tables && a - hi >= 0 && a - hi < n_fft_) {
+        env = tail_env_.data() + (a - hi);
+        stop = std::min(b, hi + n_fft_);
+      }
+      if (env) {
+        divide_by_envelope(in + (a - from), env, stop - a, fl, floor, out + (a - from));
+        a = stop;
+        continue;
+      }
+      const double s = envelope_edge(a, n_frames);
+      out[a - from] = divide_one(in[a - from], s, fl, floor);
+      ++a;
+    }
   };
   const int64_t end = from + count;
   int64_t j = from;
-  for (; j < end && (j < lo || j > hi); ++j) direct(j);  // head (or everything when lo > hi)
+  {  // head (or everything when lo > hi)
+    const int64_t e = (lo > hi || j > hi) ? end : std::min(end, std::max(j, lo));
+    edge_run(j, e);
+    j = e;
+  }
   const float* inv = inv_env_.data();
   while (j < end && j <= hi) {  // whole periods, so the inner loop vectorises
     const int r0 = static_cast<int>(j % hop_);
@@ -335,7 +563,7 @@ void StftPlan::normalise_span(const float* in, int64_t n_frames, EnvelopeFloor f
     for (int64_t q = 0; q < len; ++q) oj[q] = yj[q] * iv[q];
     j += len;
   }
-  for (; j < end; ++j) direct(j);  // tail
+  edge_run(j, end);  // tail
 }
 
 void StftPlan::stft(const float* x, int64_t n, cfloat* out) const {
@@ -355,32 +583,78 @@ void StftPlan::stft(const float* x, int64_t n, cfloat* out) const {
   }
 }
 
+namespace {
+
+// The inverse STFT, group by group. The overlap-add runs in a window one group long,
+// (L - 1) * hop + n_fft samples: once a group is added, every sample before the next group's
+// first frame is final, so it is normalised into y straight away, while in cache, and the
+// window slides on. The same sums in the same order as adding everything into a whole-length
+// buffer first, so the same bits. Where packed_inverse(), the transform and overlap-add are
+// synthesise_group's too, so a spectrogram gives the same samples through either. Returns
+// false when Check finds a NaN or Inf in S.
+template <bool Check>
+bool istft_impl(const StftPlan& p, const cfloat* S, SpecLayout lay, int64_t n_frames, float* y,
+                int64_t length, EnvelopeFloor floor) {
+  constexpr int L = kFftLanes;
+  const int n_fft = p.n_fft(), hop = p.hop(), pad = n_fft / 2;
+  const int64_t total = n_fft + int64_t(hop) * (n_frames - 1);
+  const int64_t ncopy = std::max<int64_t>(0, std::min(length, total - pad));
+  const int64_t out_end = pad + ncopy;  // y[i] is sample pad + i of the overlap-add
+  const int64_t span = int64_t(L - 1) * hop + n_fft, step = int64_t(L) * hop;
+  const int64_t keep = n_fft - hop;  // partial sums the next group adds to
+  // pocketfft's temporary buffer from a per-thread arena rather than malloc on every group,
+  // up to plans of n_fft 4096 (1 MB of arena); bigger ones keep allocating, as they did.
+  const size_t fft_bytes = p.fft().scratch_bytes();
+  const bool use_arena = fft_bytes <= (size_t(1) << 20);
+  Scratch& sc = scratch(static_cast<size_t>(n_fft) * L, static_cast<size_t>(span),
+                        use_arena ? fft_bytes : 0);
+  float* buf = sc.y_full.data();  // buf[i] is sample base + i
+  float* work = sc.work.data();
+  std::optional<ScratchScope> arena;
+  if (use_arena) arena.emplace(sc.fft_arena.data(), fft_bytes);
+  const float scale = 1.0f / n_fft;
+  const float* w = p.window().data();
+  const int64_t G = p.groups(n_frames);
+  const bool packed = p.packed_inverse();
+  (void)packed;
+  std::memset(buf, 0, sizeof(float) * keep);
+  for (int64_t g = 0; g < G; ++g) {
+    const int64_t t0 = g * L, base = t0 * hop;
+    const int lanes = static_cast<int>(std::min<int64_t>(L, n_frames - t0));
+    const int64_t reach = int64_t(lanes - 1) * hop + n_fft;
+    std::memset(buf + keep, 0, sizeof(float) * (reach - keep));
+#ifdef FK_HAVE_AVX_TRANSPOSE
+    if (packed) {
+      if (!gather_packed<Check>(S, lay, n_fft, t0, lanes, work) && Check) return false;
+      p.fft().inverse_batch_packed(work, scale);
+      overlap_add_packed(work, n_fft, hop, lanes, w, buf);
+    } else
+#endif
+    {
+      if (!gather_group<Check>(S, lay, n_fft, t0, lanes, work) && Check) return false;
+      p.fft().inverse_batch(work, scale);
+      overlap_add_group(work, n_fft, hop, 0, lanes, w, buf);
+    }
+    const int64_t final_end = g + 1 < G ? base + step : total;
+    const int64_t a = std::max<int64_t>(base, pad), b = std::min(final_end, out_end);
+    if (a < b) p.normalise_span(buf + (a - base), n_frames, floor, a, b - a, y + (a - pad));
+    if (!Check && final_end >= out_end) break;  // later frames cannot reach y
+    if (g + 1 < G) std::memmove(buf, buf + step, sizeof(float) * keep);
+  }
+  for (int64_t j = ncopy; j < length; ++j) y[j] = 0.0f;
+  return true;
+}
+
+}  // namespace
+
 void StftPlan::istft(const cfloat* S, SpecLayout lay, int64_t n_frames, float* y,
                      int64_t length, EnvelopeFloor floor) const {
-  const int L = fft_lanes();
-  const int64_t total = n_fft_ + hop_ * (n_frames - 1);
-  Scratch& sc = scratch(static_cast<size_t>(n_fft_) * L, static_cast<size_t>(total));
-  float* y_full = sc.y_full.data();
-  float* work = sc.work.data();
-  const int64_t G = groups(n_frames);
-  const float scale = 1.0f / n_fft_;
-  const float* w = window_.data();
-  int64_t zeroed = 0;  // y_full is cleared just ahead of the overlap-add, while it is in cache
-  for (int64_t g = 0; g < G; ++g) {
-    const int lanes = static_cast<int>(std::min<int64_t>(L, n_frames - g * L));
-    const int64_t reach = (g * L + lanes - 1) * hop_ + n_fft_;
-    std::memset(y_full + zeroed, 0, sizeof(float) * (reach - zeroed));
-    zeroed = reach;
-    gather_group(S, lay, n_fft_, g * L, lanes, work);
-    fft_.inverse_batch(work, scale);
-    overlap_add_group(work, n_fft_, hop_, g * L, lanes, w, y_full);
-  }
-  // Normalise straight into the output: the discarded first n_fft/2 samples cost nothing.
-  const int pad = n_fft_ / 2;
-  const int64_t avail = std::max<int64_t>(0, total - pad);
-  const int64_t ncopy = std::min(length, avail);
-  if (ncopy > 0) normalise_into(y_full, n_frames, floor, pad, ncopy, y);
-  for (int64_t j = std::max<int64_t>(ncopy, 0); j < length; ++j) y[j] = 0.0f;
+  istft_impl<false>(*this, S, lay, n_frames, y, length, floor);
+}
+
+bool StftPlan::istft_checked(const cfloat* S, SpecLayout lay, int64_t n_frames, float* y,
+                             int64_t length, EnvelopeFloor floor) const {
+  return istft_impl<true>(*this, S, lay, n_frames, y, length, floor);
 }
 
 std::shared_ptr<const StftPlan> get_stft_plan(int n_fft, int hop) {

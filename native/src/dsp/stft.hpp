@@ -61,7 +61,14 @@ class StftPlan {
   // longer than the signal).
   void istft(const cfloat* S, SpecLayout layout, int64_t n_frames, float* y, int64_t length,
              EnvelopeFloor floor = EnvelopeFloor::Exact) const;
+  // istft that also checks every value of S (both parts of every bin) for NaN and Inf while it
+  // reads them, instead of in a pass of its own. Returns false, y unspecified, if one is there.
+  bool istft_checked(const cfloat* S, SpecLayout layout, int64_t n_frames, float* y,
+                     int64_t length, EnvelopeFloor floor = EnvelopeFloor::Exact) const;
   float envelope_floor(EnvelopeFloor f) const { return f == EnvelopeFloor::Exact ? 1e-11f : synthesis_floor_; }
+  // Whether synthesis (istft, synthesise_group*) runs RealFFT::inverse_batch_packed: with AVX
+  // (8 lanes) for n_fft a multiple of 8. Otherwise inverse_batch.
+  bool packed_inverse() const { return packed_inverse_; }
 
   // --- pieces shared with Griffin-Lim (grouped half-complex layout) ---
   // A spectrogram held as groups of lanes frames: group g, half-complex index i, lane l at
@@ -114,6 +121,7 @@ class StftPlan {
   std::vector<float> window_;
   std::vector<float> inv_env_;
   float synthesis_floor_;
+  bool packed_inverse_ = false;
   double envelope_at(int64_t j, int64_t n_frames) const;  // sum of w^2 over frames at sample j
   // The same, from tables for the first n_fft - 1 samples and the n_fft past the last frame's
   // start, once there are edge_table_frames_ frames or more: the ends then see the same frames
