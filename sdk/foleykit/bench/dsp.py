@@ -437,8 +437,11 @@ def run_cli(args: argparse.Namespace) -> int:
     if not _threads_pinned() and not os.environ.get(_CHILD_MARK):
         env = dict(os.environ, **{v: "1" for v in _THREAD_VARS}, **{_CHILD_MARK: "1"})
         sys.stdout.flush()
-        return subprocess.call([sys.executable, "-m", "foleykit.bench.dsp", *argv_from(args)],
-                               env=env)
+        # Without site (-S) here, the child must not load it either, or an editable install
+        # could hand it another foleykit than this process imported.
+        flags = ["-S"] if sys.flags.no_site else []
+        return subprocess.call([sys.executable, *flags, "-m", "foleykit.bench.dsp",
+                                *argv_from(args)], env=env)
     return report(run(quick=args.quick, repeats=args.repeats), args.json)
 
 
