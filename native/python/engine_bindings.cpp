@@ -201,6 +201,9 @@ void bind_engine(py::module_& m) {
           "add_model",
           [](PyEngine& e, const std::string& path) {
             auto eng = e.get();
+            // Without the GIL: add_model waits for the workers, and worker 0 may be waiting
+            // for the GIL to run the event callback.
+            py::gil_scoped_release nogil;
             return eng->add_model(fm::Model::load(path));
           },
           py::arg("path"), "Loads a .fkm file and registers it; returns its model id.")
@@ -209,6 +212,7 @@ void bind_engine(py::module_& m) {
           [](PyEngine& e, py::bytes data) {
             auto eng = e.get();
             std::string s = data;
+            py::gil_scoped_release nogil;  // as add_model
             return eng->add_model(fm::Model::load_memory(reinterpret_cast<const uint8_t*>(s.data()), s.size()));
           },
           py::arg("data"))

@@ -426,7 +426,9 @@ FK_API void FK_CALL fk_engine_destroy(fk_engine* engine);
  * model: the host may fk_model_destroy its handle right after. Refuses a model whose sample
  * rate differs from the engine's (FK_RESULT_UNSUPPORTED, "wrong sample rate"), a one-shot
  * longer than max_clip_seconds, or more than max_models. Allocates (a session per worker):
- * any thread but the audio thread. */
+ * any thread but the audio thread. Returns once the workers have made room for the model and
+ * warmed it up (one clip of a one-shot model is made and discarded, about a millisecond; at
+ * most 2 s when a worker is busy), so the first trigger is as quick as the next. */
 FK_API fk_result FK_CALL fk_engine_add_model(fk_engine* engine, const fk_model* model,
                                              int32_t* out_model_id);
 

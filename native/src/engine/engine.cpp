@@ -72,14 +72,32 @@ int Engine::add_model(std::shared_ptr<const model::Model> m) {
                                            " samples needs ambience_buffer_samples >= " +
                                            std::to_string(2 * batch));
   }
-  std::lock_guard<std::mutex> lock(add_mu_);
-  const int id = shared_->model_count.load(std::memory_order_relaxed);
-  if (id >= shared_->config.max_models)
-    throw Error(Status::Unsupported, "the engine already has " + std::to_string(id) +
-                                         " models (fk_engine_config.max_models)");
-  shared_->models[size_t(id)] = std::move(e);
-  shared_->model_count.store(id + 1, std::memory_order_release);  // publishes the entry
-  for (auto& w : workers_) w->wake();  // they size their buffers for it now
+  int id;
+  {
+    std::lock_guard<std::mutex> lock(add_mu_);
+    id = shared_->model_count.load(std::memory_order_relaxed);
+    if (id >= shared_->config.max_models)
+      throw Error(Status::Unsupported, "the engine already has " + std::to_string(id) +
+                                           " models (fk_engine_config.max_models)");
+    shared_->models[size_t(id)] = std::move(e);
+    shared_->model_count.store(id + 1, std::memory_order_release);  // publishes the entry
+  }
+  // The workers size their buffers for it and warm it up (one clip of a one-shot model);
+  // waiting for that here, on the loading thread, keeps it out of the first trigger's
+  // latency. Bounded: a worker busy for longer does it after its current job.
+  for (auto& w : workers_) w->wake();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  auto ready = [&] {
+    for (auto& w : workers_)
+      if (w->reserved_models() <= id) return false;
+    return true;
+  };
+  shared_->sync_waiters.fetch_add(1, std::memory_order_acq_rel);
+  while (!ready() && std::chrono::steady_clock::now() < deadline) {
+    std::unique_lock<std::mutex> lock(shared_->sync_mu);
+    shared_->sync_cv.wait_for(lock, std::chrono::milliseconds(1), ready);
+  }
+  shared_->sync_waiters.fetch_sub(1, std::memory_order_acq_rel);
   return id;
 }
 

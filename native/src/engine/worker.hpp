@@ -33,6 +33,8 @@ class Worker {
   // Game threads: false when the queue is full (nothing queued). Then wake().
   bool post(const Command& c) noexcept { return commands_.try_push(c); }
   void wake() { wake_.notify(); }
+  // Models this worker has made room for (and warmed up): ids below it.
+  int reserved_models() const noexcept { return reserved_published_.load(std::memory_order_acquire); }
   // The last Engine::sync request this worker has fully served.
   uint64_t sync_ack() const noexcept { return sync_ack_.load(std::memory_order_acquire); }
   // The audio thread's end of this worker's hand-over queue.
@@ -76,6 +78,7 @@ class Worker {
   std::vector<Ambience> ambiences_;
   std::vector<float> mel_;  // one clip of log-mel
   int reserved_models_ = 0;  // models whose one-shot buffers are grown (reserve_new_models)
+  std::atomic<int> reserved_published_{0};  // the same, for Engine::add_model to wait on
   // One-shot synthesis scratch, grown to the longest clip of the models this worker has
   // rendered (on first use of each): after that, preparing a one-shot allocates nothing.
   dsp::SynthWorkspace synth_ws_;
