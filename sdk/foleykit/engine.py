@@ -197,7 +197,9 @@ class Engine:
     @property
     def stats(self) -> Dict[str, int]:
         """Counters (voices started/ended/stolen, underruns, overloads, frames rendered, ...)
-        and gauges (voices playing, jobs pending)."""
+        and gauges (voices playing, jobs pending). ``ready_latency_ns`` sums, over every voice
+        a worker handed to the audio thread, the time from ``trigger``/``start`` until it was
+        playable: its change across one trigger is that voice's latency."""
         return self._e.stats
 
     @property

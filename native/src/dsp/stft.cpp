@@ -156,8 +156,8 @@ inline void scatter_group(const float* work, int n_fft, int64_t t0, int lanes, c
   }
 }
 
-// A value that is neither NaN nor Inf.
-inline bool finite_value(float v) { return std::fabs(v) <= std::numeric_limits<float>::max(); }
+// 1 for a finite value, 0 for NaN or Inf; an int, so that the checks combine with a branch-free &.
+inline int finite_value(float v) { return static_cast<int>(std::fabs(v) <= std::numeric_limits<float>::max()); }
 
 // Spectrogram (any layout) -> one group of interleaved half-complex frames, through 8x8
 // transposes where the layout allows (frame-major: also a partial group). When Check, it also
