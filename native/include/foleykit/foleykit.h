@@ -360,7 +360,10 @@ typedef struct fk_engine_config {
                                       default 8 */
   fk_engine_quality default_quality; /* what AUTO means otherwise; default MEDIUM */
   fk_engine_tier tiers[FK_ENGINE_TIER_COUNT]; /* defaults: LOW {PGHI, 0, RANDOM},
-                                      MEDIUM {PGHI, 0, RTPGHI}, HIGH {PGHI_GRIFFIN_LIM, 16, RTPGHI} */
+                                      MEDIUM {PGHI, 0, RTPGHI}, HIGH {PGHI_GRIFFIN_LIM, 16, RTPGHI}.
+                                      PGHI one-shots start playing after their first part
+                                      (about 0.5 ms); Griffin-Lim ones only once whole (HIGH:
+                                      about 4 ms for a 0.7 s clip) */
 } fk_engine_config;
 
 typedef enum fk_engine_event_type {
