@@ -310,8 +310,7 @@ class TransformerSession final : public Session {
   }
 
   const TransformerModel& m_;
-  int dp_ = 0, qp_ = 0, fp_ = 0, kp_ = 0;
-  std::vector<float> bx_, bh_, ba_, batt_, btmp_, bqkv_, bmlp_;
+  int dp_ = 0, qp_ = 0, fp_ = 0;
   std::vector<float> state_, graph_state_, xn_, inp_, h_, a_, att_, tmp_, qkv_, mlp_, ctrl_, head_, scores_,
       noise_, frame_, cvec_;
   uint64_t seed_ = 0, k_ = 0;
