@@ -152,9 +152,67 @@ class TransformerModel final : public Model {
   }
 };
 
-class TransformerSession final : public Session {
+// What both sessions' streams share: the model, the encoded controls, the seed and frame
+// counter, and the checks before a stream call.
+class TransformerStreamSession : public Session {
  public:
-  explicit TransformerSession(const TransformerModel& m) : m_(m) {
+  Status stream_set_controls(const float* values, int n_values) override {
+    if (!started_) {
+      fail("stream_set_controls before stream_reset");
+      return Status::InvalidArgument;
+    }
+    return encode(values, n_values);
+  }
+
+ protected:
+  explicit TransformerStreamSession(const TransformerModel& m)
+      : m_(m), cvec_(size_t(m.c_dim) + 1, 0.0f) {}
+  // A refused value leaves the stream's controls as they were (encode_controls checks
+  // everything before it writes).
+  Status encode(const float* values, int n_values) {
+    return m_.encode_controls(values, n_values, cvec_.data(), error_, sizeof error_);
+  }
+  Status check_next(const float* log_mel, int count) {
+    if (!started_) {
+      fail("stream_next before stream_reset");
+      return Status::InvalidArgument;
+    }
+    if (!log_mel || count < 0) {
+      fail("stream_next: null output or negative count");
+      return Status::InvalidArgument;
+    }
+    return Status::Ok;
+  }
+
+  // head(ln(h)) -> the next frame, drawn and stabilised as CausalTransformer.step does. h:
+  // the newest row's hidden state (dp wide); a (dp) and head (the head's padded width):
+  // scratch.
+  void sample_frame(const float* h, int dp, const float* noise, float* a, float* head, float* out) const {
+    const TransformerModel& m = m_;
+    const int N = m.n_mels;
+    layer_norm(h, 1, m.d, dp, m.ln_g, m.ln_b, m.eps, a, dp);
+    gemm(a, dp, 1, m.head, nullptr, head, m.head.n_pad);
+    float level = 0.0f;
+    for (int i = 0; i < N; ++i) {
+      const float ls = std::min(std::max(head[N + i], m.ls_min), m.ls_max);
+      const float x = head[i] + std::exp(ls) * noise[i];
+      out[i] = x * m.spread + m.center;
+      level += out[i];
+    }
+    level /= float(N);
+    const float shift = std::min(std::max(level, m.level_lo), m.level_hi) - level;
+    for (int i = 0; i < N; ++i) out[i] = std::min(std::max(out[i] + shift, m.lo), m.hi);
+  }
+
+  const TransformerModel& m_;
+  std::vector<float> cvec_;
+  uint64_t seed_ = 0, k_ = 0;
+  bool started_ = false;
+};
+
+class TransformerSession final : public TransformerStreamSession {
+ public:
+  explicit TransformerSession(const TransformerModel& m) : TransformerStreamSession(m) {
     const size_t W = size_t(m.window);
     dp_ = round16(m.d);
     qp_ = round16(3 * m.d);
@@ -174,7 +232,6 @@ class TransformerSession final : public Session {
     scores_.assign(W + 8, 0.0f);
     noise_.assign(size_t(m.n_mels) + 1, 0.0f);
     frame_.assign(size_t(m.n_mels), 0.0f);
-    cvec_.assign(size_t(m.c_dim) + 1, 0.0f);
   }
 
   Status run_step(const float* frame, const float* cvec, const float* noise, const float* state,
@@ -207,23 +264,8 @@ class TransformerSession final : public Session {
     return Status::Ok;
   }
 
-  Status stream_set_controls(const float* values, int n_values) override {
-    if (!started_) {
-      fail("stream_set_controls before stream_reset");
-      return Status::InvalidArgument;
-    }
-    return encode(values, n_values);
-  }
-
   Status stream_next(float* log_mel, int count) override {
-    if (!started_) {
-      fail("stream_next before stream_reset");
-      return Status::InvalidArgument;
-    }
-    if (!log_mel || count < 0) {
-      fail("stream_next: null output or negative count");
-      return Status::InvalidArgument;
-    }
+    if (Status st = check_next(log_mel, count); st != Status::Ok) return st;
     const size_t W = size_t(m_.window), N = size_t(m_.n_mels);
     for (int i = 0; i < count; ++i) {
       seed_noise(seed_, k_, noise_.data(), m_.n_mels);
@@ -238,10 +280,6 @@ class TransformerSession final : public Session {
   }
 
  private:
-  Status encode(const float* values, int n_values) {
-    return m_.encode_controls(values, n_values, cvec_.data(), error_, sizeof error_);
-  }
-
   // One step over state_ (already holding the newest frame); writes the next frame.
   void step(const float* cvec, const float* noise, float* out, bool reuse_inp) {
     const TransformerModel& m = m_;
@@ -286,18 +324,7 @@ class TransformerSession final : public Session {
            tmp_.data() + size_t(r0) * dp_, dp_);
       add_rows(r0);
     }
-    layer_norm(h_.data() + size_t(W - 1) * dp_, 1, D, dp_, m.ln_g, m.ln_b, m.eps, a_.data(), dp_);
-    gemm(a_.data(), dp_, 1, m.head, nullptr, head_.data(), m.head.n_pad);
-    float level = 0.0f;
-    for (int i = 0; i < N; ++i) {
-      const float ls = std::min(std::max(head_[size_t(N + i)], m.ls_min), m.ls_max);
-      const float x = head_[size_t(i)] + std::exp(ls) * noise[i];
-      out[i] = x * m.spread + m.center;
-      level += out[i];
-    }
-    level /= float(N);
-    const float shift = std::min(std::max(level, m.level_lo), m.level_hi) - level;
-    for (int i = 0; i < N; ++i) out[i] = std::min(std::max(out[i] + shift, m.lo), m.hi);
+    sample_frame(h_.data() + size_t(W - 1) * dp_, dp_, noise, a_.data(), head_.data(), out);
   }
 
   void add_rows(int r0) {
@@ -309,16 +336,14 @@ class TransformerSession final : public Session {
                      scores_.data());
   }
 
-  const TransformerModel& m_;
   int dp_ = 0, qp_ = 0, fp_ = 0;
   std::vector<float> state_, graph_state_, xn_, inp_, h_, a_, att_, tmp_, qkv_, mlp_, ctrl_, head_, scores_,
-      noise_, frame_, cvec_;
-  uint64_t seed_ = 0, k_ = 0;
-  bool inp_valid_ = false, started_ = false;
+      noise_, frame_;
+  bool inp_valid_ = false;
 };
 
 // The relative form: per-layer rings of keys and values, one row per stream step.
-class RelativeSession final : public Session {
+class RelativeSession final : public TransformerStreamSession {
   // What a sequence of rows leaves behind: the last S frames and the rings. The stream and
   // the raw graph step (run_step, for parity) each have their own, so neither disturbs the
   // other.
@@ -341,7 +366,7 @@ class RelativeSession final : public Session {
   };
 
  public:
-  explicit RelativeSession(const TransformerModel& m) : m_(m) {
+  explicit RelativeSession(const TransformerModel& m) : TransformerStreamSession(m) {
     const size_t W = size_t(m.window), N = size_t(m.n_mels);
     dp_ = round16(m.d);
     qp_ = round16(3 * m.d);
@@ -368,7 +393,6 @@ class RelativeSession final : public Session {
     scores_.assign(W + 8, 0.0f);
     noise_.assign(N + 1, 0.0f);
     frame_.assign(N, 0.0f);
-    cvec_.assign(size_t(m.c_dim) + 1, 0.0f);
     rings_cvec_.assign(size_t(m.c_dim) + 1, 0.0f);
   }
 
@@ -406,25 +430,10 @@ class RelativeSession final : public Session {
     return Status::Ok;
   }
 
-  Status stream_set_controls(const float* values, int n_values) override {
-    if (!started_) {
-      fail("stream_set_controls before stream_reset");
-      return Status::InvalidArgument;
-    }
-    // The rings follow at the next frame (see stream_next): several changes between two
-    // frames cost one rebuild, and changing back costs none.
-    return encode(values, n_values);
-  }
-
+  // The inherited stream_set_controls only encodes: the rings follow at the next frame, so
+  // several changes between two frames cost one rebuild, and changing back costs none.
   Status stream_next(float* log_mel, int count) override {
-    if (!started_) {
-      fail("stream_next before stream_reset");
-      return Status::InvalidArgument;
-    }
-    if (!log_mel || count < 0) {
-      fail("stream_next: null output or negative count");
-      return Status::InvalidArgument;
-    }
+    if (Status st = check_next(log_mel, count); st != Status::Ok) return st;
     const int S = m_.rows, W = m_.window;
     const size_t N = size_t(m_.n_mels);
     Rows& st = stream_;
@@ -450,11 +459,6 @@ class RelativeSession final : public Session {
   }
 
  private:
-  Status encode(const float* values, int n_values) {
-    // A refused value leaves the stream's controls as they were (encode_controls checks
-    // everything before it writes).
-    return m_.encode_controls(values, n_values, cvec_.data(), error_, sizeof error_);
-  }
 
   void control_embedding(Rows& rs, const float* cvec) {
     gemm(cvec, 0, 1, m_.ctrl, nullptr, rs.ctrl.data(), dp_);
@@ -569,32 +573,15 @@ class RelativeSession final : public Session {
     }
   }
 
-  // head(ln(h_)) -> the next frame, drawn and stabilised as CausalTransformer.step does.
   void sample(const float* noise, float* out) {
-    const TransformerModel& m = m_;
-    const int N = m.n_mels;
-    layer_norm(h_.data(), 1, m.d, dp_, m.ln_g, m.ln_b, m.eps, a_.data(), dp_);
-    gemm(a_.data(), dp_, 1, m.head, nullptr, head_.data(), m.head.n_pad);
-    float level = 0.0f;
-    for (int i = 0; i < N; ++i) {
-      const float ls = std::min(std::max(head_[size_t(N + i)], m.ls_min), m.ls_max);
-      const float x = head_[size_t(i)] + std::exp(ls) * noise[i];
-      out[i] = x * m.spread + m.center;
-      level += out[i];
-    }
-    level /= float(N);
-    const float shift = std::min(std::max(level, m.level_lo), m.level_hi) - level;
-    for (int i = 0; i < N; ++i) out[i] = std::min(std::max(out[i] + shift, m.lo), m.hi);
+    sample_frame(h_.data(), dp_, noise, a_.data(), head_.data(), out);
   }
 
-  const TransformerModel& m_;
   int dp_ = 0, qp_ = 0, fp_ = 0, kp_ = 0;
   std::vector<float> bx_, bh_, ba_, batt_, btmp_, bqkv_, bmlp_;
   Rows stream_, graph_;
-  std::vector<float> xn_, h_, a_, att_, tmp_, qkv_, mlp_, head_, scores_, noise_, frame_, cvec_,
+  std::vector<float> xn_, h_, a_, att_, tmp_, qkv_, mlp_, head_, scores_, noise_, frame_,
       rings_cvec_;  // rings_cvec_: the controls the stream's rings were made with
-  uint64_t seed_ = 0, k_ = 0;
-  bool started_ = false;
 };
 
 std::unique_ptr<Session> TransformerModel::create_session() const {
