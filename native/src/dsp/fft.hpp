@@ -43,6 +43,13 @@ class AlignedFloats {
   size_t n_ = 0;
 };
 
+// Resizes a buffer (std::vector or AlignedFloats) to n when it holds fewer: the workspaces
+// that are reused across sizes only ever grow.
+template <class Buffer>
+void grow(Buffer& v, size_t n) {
+  if (v.size() < n) v.resize(n);
+}
+
 // A cached real FFT plan of length n (even). Unnormalised both ways; results are in
 // FFTPACK half-complex order: r0, r1, i1, r2, i2, ..., r(n/2).
 // Immutable after construction: any thread may call the exec functions concurrently.

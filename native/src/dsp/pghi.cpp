@@ -165,10 +165,6 @@ struct PghiSizes {
         rows(static_cast<size_t>(std::min(kBlockFrames, n_frames) + 3) * (nb_ + 1)),
         nb(static_cast<size_t>(nb_)) {}
 };
-template <class T>
-void grow(std::vector<T>& v, size_t n) {
-  if (v.size() < n) v.resize(n);
-}
 }  // namespace
 
 // Buffers only grow, so a worker alternating between models keeps one workspace sized for

@@ -159,6 +159,19 @@ inline void scatter_group(const float* work, int n_fft, int64_t t0, int lanes, c
 // 1 for a finite value, 0 for NaN or Inf; an int, so that the checks combine with a branch-free &.
 inline int finite_value(float v) { return static_cast<int>(std::fabs(v) <= std::numeric_limits<float>::max()); }
 
+#ifdef FK_HAVE_AVX_TRANSPOSE
+// One bin's 8 lanes of a bin-major spectrogram (p: re0 im0 re1 ... im7) -> their real and
+// imaginary parts; with Check, their nonfinite_bits ORed into bad.
+template <bool Check>
+inline void split_bin8(const float* p, __m256& re, __m256& im, __m256& bad) {
+  const __m256 a = _mm256_loadu_ps(p), b = _mm256_loadu_ps(p + 8);
+  if (Check) bad = _mm256_or_ps(bad, nonfinite_bits(a, b));
+  const __m256 lo = _mm256_permute2f128_ps(a, b, 0x20), hi = _mm256_permute2f128_ps(a, b, 0x31);
+  re = _mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(2, 0, 2, 0));
+  im = _mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(3, 1, 3, 1));
+}
+#endif
+
 // Spectrogram (any layout) -> one group of interleaved half-complex frames, through 8x8
 // transposes where the layout allows (frame-major: also a partial group). When Check, it also
 // tests every value it reads for NaN and Inf (both parts of every bin, the imaginary parts the
@@ -167,39 +180,17 @@ inline int finite_value(float v) { return static_cast<int>(std::fabs(v) <= std::
 // transforms are never added.
 template <bool Check>
 inline bool gather_group(const cfloat* S, SpecLayout lay, int n_fft, int64_t t0, int lanes,
-                               float* work) {
+                         float* work) {
   const int L = fft_lanes(), nb = n_fft / 2 + 1;
   bool ok = true;
 #ifdef FK_HAVE_AVX_TRANSPOSE
-  // x - x is 0 for a finite x and NaN for NaN or Inf; OR-ing those keeps a NaN's bits.
-  auto nonfinite_bits = [](__m256 a, __m256 b) {
-    return _mm256_or_ps(_mm256_sub_ps(a, a), _mm256_sub_ps(b, b));
-  };
   if (L == 8 && lay.bin == 1) {  // frame-major: transpose 8x8 blocks
     const float* rows[8];
     for (int l = 0; l < 8; ++l)
       rows[l] = reinterpret_cast<const float*>(S + (t0 + std::min(l, lanes - 1)) * lay.frame);
     __m256 bad = _mm256_setzero_ps();
     int r = 1;
-    for (; r + 8 <= n_fft - 1; r += 8) {
-      __m256 r0 = _mm256_loadu_ps(rows[0] + r + 1), r1 = _mm256_loadu_ps(rows[1] + r + 1);
-      __m256 r2 = _mm256_loadu_ps(rows[2] + r + 1), r3 = _mm256_loadu_ps(rows[3] + r + 1);
-      __m256 r4 = _mm256_loadu_ps(rows[4] + r + 1), r5 = _mm256_loadu_ps(rows[5] + r + 1);
-      __m256 r6 = _mm256_loadu_ps(rows[6] + r + 1), r7 = _mm256_loadu_ps(rows[7] + r + 1);
-      if (Check)
-        bad = _mm256_or_ps(bad, _mm256_or_ps(_mm256_or_ps(nonfinite_bits(r0, r1), nonfinite_bits(r2, r3)),
-                                             _mm256_or_ps(nonfinite_bits(r4, r5), nonfinite_bits(r6, r7))));
-      transpose8(r0, r1, r2, r3, r4, r5, r6, r7);
-      float* dst = work + r * 8;
-      _mm256_storeu_ps(dst + 0, r0);
-      _mm256_storeu_ps(dst + 8, r1);
-      _mm256_storeu_ps(dst + 16, r2);
-      _mm256_storeu_ps(dst + 24, r3);
-      _mm256_storeu_ps(dst + 32, r4);
-      _mm256_storeu_ps(dst + 40, r5);
-      _mm256_storeu_ps(dst + 48, r6);
-      _mm256_storeu_ps(dst + 56, r7);
-    }
+    for (; r + 8 <= n_fft - 1; r += 8) rows_to_lanes(rows, r + 1, work + r * 8, nullptr, Check ? &bad : nullptr);
     for (int l = 0; l < 8; ++l) {
       const float* row = rows[l];
       for (int q = r; q <= n_fft - 2; ++q) work[q * 8 + l] = row[q + 1];
@@ -218,14 +209,11 @@ inline bool gather_group(const cfloat* S, SpecLayout lay, int n_fft, int64_t t0,
   if (L == 8 && lay.frame == 1 && lanes == 8) {  // bin-major: split each bin's 8 values
     __m256 bad = _mm256_setzero_ps();
     for (int k = 0; k < nb; ++k) {
-      const float* p = reinterpret_cast<const float*>(S + k * lay.bin + t0);
-      const __m256 a = _mm256_loadu_ps(p), b = _mm256_loadu_ps(p + 8);  // re0 im0 re1 ... im7
-      if (Check) bad = _mm256_or_ps(bad, nonfinite_bits(a, b));
-      const __m256 lo = _mm256_permute2f128_ps(a, b, 0x20), hi = _mm256_permute2f128_ps(a, b, 0x31);
-      const __m256 re = _mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(2, 0, 2, 0));
+      __m256 re, im;
+      split_bin8<Check>(reinterpret_cast<const float*>(S + k * lay.bin + t0), re, im, bad);
       float* dst = k == 0 ? work : k == nb - 1 ? work + (n_fft - 1) * 8 : work + (2 * k - 1) * 8;
       _mm256_storeu_ps(dst, re);
-      if (k > 0 && k < nb - 1) _mm256_storeu_ps(dst + 8, _mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(3, 1, 3, 1)));
+      if (k > 0 && k < nb - 1) _mm256_storeu_ps(dst + 8, im);
     }
     if (Check) ok &= _mm256_movemask_ps(_mm256_cmp_ps(bad, bad, _CMP_UNORD_Q)) == 0;
     return ok;
@@ -262,50 +250,26 @@ template <bool Check>
 inline bool gather_packed(const cfloat* S, SpecLayout lay, int n_fft, int64_t t0, int lanes,
                           float* work) {
   const int nb = n_fft / 2 + 1;
-  auto nonfinite_bits = [](__m256 a, __m256 b) {
-    return _mm256_or_ps(_mm256_sub_ps(a, a), _mm256_sub_ps(b, b));
-  };
   bool ok = true;
   __m256 bad = _mm256_setzero_ps();
   if (lay.bin == 1) {  // frame-major
     const float* rows[8];
     for (int l = 0; l < 8; ++l)
       rows[l] = reinterpret_cast<const float*>(S + (t0 + std::min(l, lanes - 1)) * lay.frame);
-    for (int r = 0; r < n_fft; r += 8) {
-      __m256 r0 = _mm256_loadu_ps(rows[0] + r), r1 = _mm256_loadu_ps(rows[1] + r);
-      __m256 r2 = _mm256_loadu_ps(rows[2] + r), r3 = _mm256_loadu_ps(rows[3] + r);
-      __m256 r4 = _mm256_loadu_ps(rows[4] + r), r5 = _mm256_loadu_ps(rows[5] + r);
-      __m256 r6 = _mm256_loadu_ps(rows[6] + r), r7 = _mm256_loadu_ps(rows[7] + r);
-      if (Check)
-        bad = _mm256_or_ps(bad, _mm256_or_ps(_mm256_or_ps(nonfinite_bits(r0, r1), nonfinite_bits(r2, r3)),
-                                             _mm256_or_ps(nonfinite_bits(r4, r5), nonfinite_bits(r6, r7))));
-      transpose8(r0, r1, r2, r3, r4, r5, r6, r7);
-      float* dst = work + r * 8;
-      _mm256_storeu_ps(dst + 0, r0);
-      _mm256_storeu_ps(dst + 8, r1);
-      _mm256_storeu_ps(dst + 16, r2);
-      _mm256_storeu_ps(dst + 24, r3);
-      _mm256_storeu_ps(dst + 32, r4);
-      _mm256_storeu_ps(dst + 40, r5);
-      _mm256_storeu_ps(dst + 48, r6);
-      _mm256_storeu_ps(dst + 56, r7);
-    }
+    for (int r = 0; r < n_fft; r += 8) rows_to_lanes(rows, r, work + r * 8, nullptr, Check ? &bad : nullptr);
     for (int l = 0; l < 8; ++l) {
       work[8 + l] = rows[l][n_fft];  // re X(n/2) over im X0
       if (Check && l < lanes) ok &= finite_value(rows[l][n_fft]) & finite_value(rows[l][n_fft + 1]);
     }
   } else if (lay.frame == 1 && lanes == 8) {  // bin-major: split each bin's 8 values
     for (int k = 0; k < nb; ++k) {
-      const float* p = reinterpret_cast<const float*>(S + k * lay.bin + t0);
-      const __m256 a = _mm256_loadu_ps(p), b = _mm256_loadu_ps(p + 8);  // re0 im0 re1 ... im7
-      if (Check) bad = _mm256_or_ps(bad, nonfinite_bits(a, b));
-      const __m256 lo = _mm256_permute2f128_ps(a, b, 0x20), hi = _mm256_permute2f128_ps(a, b, 0x31);
-      const __m256 re = _mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(2, 0, 2, 0));
+      __m256 re, im;
+      split_bin8<Check>(reinterpret_cast<const float*>(S + k * lay.bin + t0), re, im, bad);
       if (k == 0 || k == nb - 1) {
         _mm256_storeu_ps(work + (k == 0 ? 0 : 8), re);
       } else {
         _mm256_storeu_ps(work + 2 * k * 8, re);
-        _mm256_storeu_ps(work + 2 * k * 8 + 8, _mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(3, 1, 3, 1)));
+        _mm256_storeu_ps(work + 2 * k * 8 + 8, im);
       }
     }
   } else {  // any layout: walk each frame

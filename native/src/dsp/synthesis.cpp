@@ -93,10 +93,6 @@ struct SynthSizes {
     scratch = plan.fft().scratch_bytes() / sizeof(float) + 16;
   }
 };
-template <class T>
-void grow(T& v, size_t n) {
-  if (v.size() < n) v.resize(n);
-}
 }  // namespace
 
 // Buffers only grow: one workspace serves every model a worker renders.
@@ -234,8 +230,8 @@ const float* Synthesizer::linear_into(const float* spec, int64_t rows, int64_t F
   validate_spectrogram(spec, rows, F, rs, fs, kind == SpecKind::LogMel, name);
   // Only the conversion's buffers: to_linear needs no more, render reserves the rest.
   const size_t n_in = static_cast<size_t>(rows) * F, n_lin = static_cast<size_t>(nb) * F;
-  if (ws.lin_.size() < n_lin) ws.lin_.resize(n_lin);
-  if (kind != SpecKind::LinearMagnitude && ws.in_.size() < n_in) ws.in_.resize(n_in);
+  grow(ws.lin_, n_lin);
+  if (kind != SpecKind::LinearMagnitude) grow(ws.in_, n_in);
   float* in = kind == SpecKind::LinearMagnitude ? ws.lin_.data() : ws.in_.data();
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t t = 0; t < F; ++t) {

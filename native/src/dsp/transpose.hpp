@@ -32,13 +32,24 @@ inline void transpose8(__m256& r0, __m256& r1, __m256& r2, __m256& r3, __m256& r
   r7 = _mm256_permute2f128_ps(u3, u7, 0x31);
 }
 
+// x - x is 0 for a finite x and NaN for NaN or Inf; OR-ing those keeps a NaN's bits, so an
+// accumulator of them is unordered (_CMP_UNORD_Q) once any value read was NaN or Inf.
+inline __m256 nonfinite_bits(__m256 a, __m256 b) {
+  return _mm256_or_ps(_mm256_sub_ps(a, a), _mm256_sub_ps(b, b));
+}
+
 // rows[l] + off .. +8 for l = 0..7  ->  dst[j*8 + l] (8 interleaved rows), optionally
-// multiplied row-wise by w[j].
-inline void rows_to_lanes(const float* const* rows, int64_t off, float* dst, const float* w) {
+// multiplied row-wise by w[j]. With `nonfinite`, it also ORs the nonfinite_bits of every
+// value read into it: a NaN/Inf check in the same pass.
+inline void rows_to_lanes(const float* const* rows, int64_t off, float* dst, const float* w,
+                          __m256* nonfinite = nullptr) {
   __m256 r0 = _mm256_loadu_ps(rows[0] + off), r1 = _mm256_loadu_ps(rows[1] + off);
   __m256 r2 = _mm256_loadu_ps(rows[2] + off), r3 = _mm256_loadu_ps(rows[3] + off);
   __m256 r4 = _mm256_loadu_ps(rows[4] + off), r5 = _mm256_loadu_ps(rows[5] + off);
   __m256 r6 = _mm256_loadu_ps(rows[6] + off), r7 = _mm256_loadu_ps(rows[7] + off);
+  if (nonfinite)
+    *nonfinite = _mm256_or_ps(*nonfinite, _mm256_or_ps(_mm256_or_ps(nonfinite_bits(r0, r1), nonfinite_bits(r2, r3)),
+                                                       _mm256_or_ps(nonfinite_bits(r4, r5), nonfinite_bits(r6, r7))));
   transpose8(r0, r1, r2, r3, r4, r5, r6, r7);
   if (w) {
     r0 = _mm256_mul_ps(r0, _mm256_set1_ps(w[0]));
