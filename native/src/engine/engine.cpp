@@ -86,18 +86,13 @@ int Engine::add_model(std::shared_ptr<const model::Model> m) {
   // waiting for that here, on the loading thread, keeps it out of the first trigger's
   // latency. Bounded: a worker busy for longer does it after its current job.
   for (auto& w : workers_) w->wake();
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-  auto ready = [&] {
-    for (auto& w : workers_)
-      if (w->reserved_models() <= id) return false;
-    return true;
-  };
-  shared_->sync_waiters.fetch_add(1, std::memory_order_acq_rel);
-  while (!ready() && std::chrono::steady_clock::now() < deadline) {
-    std::unique_lock<std::mutex> lock(shared_->sync_mu);
-    shared_->sync_cv.wait_for(lock, std::chrono::milliseconds(1), ready);
-  }
-  shared_->sync_waiters.fetch_sub(1, std::memory_order_acq_rel);
+  shared_->wait_sync(
+      [&] {
+        for (auto& w : workers_)
+          if (w->reserved_models() <= id) return false;
+        return true;
+      },
+      std::chrono::steady_clock::now() + std::chrono::seconds(2));
   return id;
 }
 
@@ -299,26 +294,13 @@ bool Engine::sync(double timeout_seconds) {
   for (auto& w : workers_) w->wake();
   const auto deadline = std::chrono::steady_clock::now() +
                         std::chrono::microseconds(int64_t(std::max(0.0, timeout_seconds) * 1e6));
-  auto done = [&] {
-    bool d = shared_->counters.jobs_pending.load(std::memory_order_acquire) == 0;
-    for (auto& w : workers_) d = d && w->sync_ack() >= request;
-    return d;
-  };
-  shared_->sync_waiters.fetch_add(1, std::memory_order_acq_rel);
-  bool ok = false;
-  for (;;) {
-    if (done()) {
-      ok = true;
-      break;
-    }
-    const auto now = std::chrono::steady_clock::now();
-    if (now >= deadline) break;
-    // Woken by the worker's acknowledgement; the 1 ms bound is a safety net only.
-    std::unique_lock<std::mutex> lock(shared_->sync_mu);
-    shared_->sync_cv.wait_until(lock, std::min(deadline, now + std::chrono::milliseconds(1)), done);
-  }
-  shared_->sync_waiters.fetch_sub(1, std::memory_order_acq_rel);
-  return ok;
+  return shared_->wait_sync(
+      [&] {
+        bool d = shared_->counters.jobs_pending.load(std::memory_order_acquire) == 0;
+        for (auto& w : workers_) d = d && w->sync_ack() >= request;
+        return d;
+      },
+      deadline);
 }
 
 }  // namespace fk::engine

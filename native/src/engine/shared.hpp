@@ -1,7 +1,9 @@
 // The state every engine thread sees: config, voice slots, registered models, the event
 // queue and the counters. Owned by the Engine; workers and the mixer hold a reference.
 #pragma once
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <condition_variable>
@@ -52,12 +54,39 @@ struct Shared {
   Counters counters;
   CallbackHub callback;
   std::atomic<uint64_t> sync_request{0};
-  // Engine::sync() sleeps here; an idle worker that acknowledged a request wakes it (only
-  // when someone waits), so sync returns as soon as the work is done rather than at its
-  // next poll.
+  // Engine::sync() and add_model() sleep here; a worker that acknowledged a sync request or
+  // made room for a new model wakes them (only when someone waits), so they return as soon
+  // as the work is done rather than at their next poll.
   std::mutex sync_mu;
   std::condition_variable sync_cv;
   std::atomic<int> sync_waiters{0};
+
+  // Workers: after a change a waiter may be waiting for.
+  void wake_sync_waiters() {
+    if (sync_waiters.load(std::memory_order_acquire) > 0) {
+      std::lock_guard<std::mutex> lock(sync_mu);
+      sync_cv.notify_all();
+    }
+  }
+  // Engine (a host thread): until done() or the deadline; false on the deadline. done() is
+  // checked whenever a worker wakes the waiters, and at least every millisecond.
+  template <class Done>
+  bool wait_sync(Done done, std::chrono::steady_clock::time_point deadline) {
+    sync_waiters.fetch_add(1, std::memory_order_acq_rel);
+    bool ok = false;
+    for (;;) {
+      if (done()) {
+        ok = true;
+        break;
+      }
+      const auto now = std::chrono::steady_clock::now();
+      if (now >= deadline) break;
+      std::unique_lock<std::mutex> lock(sync_mu);
+      sync_cv.wait_until(lock, std::min(deadline, now + std::chrono::milliseconds(1)), done);
+    }
+    sync_waiters.fetch_sub(1, std::memory_order_acq_rel);
+    return ok;
+  }
 
   const ModelEntry* model(int id) const noexcept {
     return id >= 0 && id < model_count.load(std::memory_order_acquire) ? models[size_t(id)].get()

@@ -62,10 +62,7 @@ void Worker::run() {
     if (waiting_count_ == 0 && commands_.size_approx() == 0 &&
         sync_ack_.load(std::memory_order_relaxed) != request) {
       sync_ack_.store(request, std::memory_order_release);
-      if (s_.sync_waiters.load(std::memory_order_acquire) > 0) {
-        std::lock_guard<std::mutex> lock(s_.sync_mu);
-        s_.sync_cv.notify_all();
-      }
+      s_.wake_sync_waiters();
     }
     // Rings drain and slots are released by the audio thread, which never signals: poll
     // often while there is something to watch.
@@ -104,10 +101,7 @@ bool Worker::reserve_new_models() {
   }
   reserved_models_ = count;
   reserved_published_.store(count, std::memory_order_release);
-  if (s_.sync_waiters.load(std::memory_order_acquire) > 0) {
-    std::lock_guard<std::mutex> lock(s_.sync_mu);
-    s_.sync_cv.notify_all();
-  }
+  s_.wake_sync_waiters();
   return true;
 }
 
