@@ -156,6 +156,7 @@ def test_events_and_stats(eng):
     assert s["frames_rendered"] > 0 and s["models"] == 2
     # trigger -> playable, as the engine measured it: no later than the voice first sounded
     assert 0 < s["ready_latency_ns"] <= events[0]["value"] * 1000 + 1000
+    assert s["oneshots_early"] <= s["oneshots_rendered"]
     assert eng.poll_events() == []
 
 

@@ -350,6 +350,7 @@ void bind_engine(py::module_& m) {
                                d["ambience_frames"] = s.ambience_frames;
                                d["worker_busy_ns"] = s.worker_busy_ns;
                                d["ready_latency_ns"] = s.ready_latency_ns;
+                               d["oneshots_early"] = s.oneshots_early;
                                return d;
                              })
       .def(

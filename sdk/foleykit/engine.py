@@ -199,7 +199,8 @@ class Engine:
         """Counters (voices started/ended/stolen, underruns, overloads, frames rendered, ...)
         and gauges (voices playing, jobs pending). ``ready_latency_ns`` sums, over every voice
         a worker handed to the audio thread, the time from ``trigger``/``start`` until it was
-        playable: its change across one trigger is that voice's latency."""
+        playable: its change across one trigger is that voice's latency. ``oneshots_early``
+        counts one-shots handed over once their first part was made (long PGHI clips)."""
         return self._e.stats
 
     @property

@@ -240,6 +240,7 @@ namespace FoleyKit.Tests
             Same("fk_engine_stats.ambience_frames", Off<EngineStats>("AmbienceFrames"));
             Same("fk_engine_stats.worker_busy_ns", Off<EngineStats>("WorkerBusyNs"));
             Same("fk_engine_stats.ready_latency_ns", Off<EngineStats>("ReadyLatencyNs"));
+            Same("fk_engine_stats.oneshots_early", Off<EngineStats>("OneShotsEarly"));
             Same("fk_voice_id", 8);
         }
 

@@ -412,6 +412,8 @@ typedef struct fk_engine_stats {
   uint64_t ready_latency_ns;  /* trigger (or start) to playable, summed over every voice a
                                  worker handed to the audio thread: the difference across
                                  one trigger is that voice's latency, inference included */
+  uint64_t oneshots_early;    /* one-shots handed to the audio thread once their first part
+                                 was made, the rest still being made (long PGHI clips) */
 } fk_engine_stats;
 
 /* Defaults (above). Any thread; real-time safe. */

@@ -221,6 +221,7 @@ fk_result fk_engine_get_stats(const fk_engine* engine, fk_engine_stats* out) {
   out->ambience_frames = s.ambience_frames;
   out->worker_busy_ns = s.worker_busy_ns;
   out->ready_latency_ns = s.ready_latency_ns;
+  out->oneshots_early = s.oneshots_early;
   return FK_RESULT_OK;
 }
 

@@ -286,6 +286,7 @@ Stats Engine::stats() const noexcept {
   s.ambience_frames = ld(c.ambience_frames);
   s.worker_busy_ns = ld(c.worker_busy_ns);
   s.ready_latency_ns = ld(c.ready_latency_ns);
+  s.oneshots_early = ld(c.oneshots_early);
   return s;
 }
 

@@ -36,7 +36,7 @@ struct Stats {
   int64_t jobs_pending = 0;
   uint64_t voices_started = 0, voices_ended = 0, voices_stolen = 0, underruns = 0;
   uint64_t overloads = 0, events_dropped = 0, frames_rendered = 0, oneshots_rendered = 0;
-  uint64_t ambience_frames = 0, worker_busy_ns = 0, ready_latency_ns = 0;
+  uint64_t ambience_frames = 0, worker_busy_ns = 0, ready_latency_ns = 0, oneshots_early = 0;
 };
 
 class Engine {

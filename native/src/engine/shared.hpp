@@ -24,6 +24,7 @@ struct Counters {
   std::atomic<uint64_t> events_dropped{0}, oneshots_rendered{0}, ambience_frames{0};
   std::atomic<uint64_t> frames_rendered{0}, worker_busy_ns{0};
   std::atomic<uint64_t> ready_latency_ns{0};  // trigger/start to playable, summed over voices
+  std::atomic<uint64_t> oneshots_early{0};    // handed over after their first part
   std::atomic<int64_t> jobs_pending{0};  // accepted triggers/starts not yet handed to audio
   std::atomic<int32_t> playing{0};       // voices mixed by the last render
   std::atomic<int32_t> ready{0};         // voices handed to audio, not yet taken

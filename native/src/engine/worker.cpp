@@ -330,6 +330,7 @@ void Worker::prepare_oneshot(const Command& c, int si, const ModelEntry& m) {
     s.ready.store(int64_t(ready), std::memory_order_relaxed);
     s.writer.store(1, std::memory_order_relaxed);
     e.w->hand_over(*e.c, e.si, VoiceKind::OneShot, peak, int64_t(e.length));
+    e.w->s_.counters.oneshots_early.fetch_add(1, std::memory_order_relaxed);
     e.sent = true;
   };
   try {

@@ -128,5 +128,6 @@ namespace FoleyKit
         public ulong AmbienceFrames;
         public ulong WorkerBusyNs;
         public ulong ReadyLatencyNs;
+        public ulong OneShotsEarly;
     }
 }

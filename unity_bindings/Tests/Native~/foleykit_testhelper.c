@@ -159,6 +159,7 @@ FKT_API int64_t fkt_layout(const char* what) {
   FKT_FIELD(fk_engine_stats, ambience_frames);
   FKT_FIELD(fk_engine_stats, worker_busy_ns);
   FKT_FIELD(fk_engine_stats, ready_latency_ns);
+  FKT_FIELD(fk_engine_stats, oneshots_early);
   FKT_SIZE(fk_engine_quality);
   FKT_SIZE(fk_engine_event_type);
   FKT_SIZE(fk_voice_id);
